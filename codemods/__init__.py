@@ -1,0 +1,1 @@
+"""libcst transforms used by ``guard patch``."""

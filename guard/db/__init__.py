@@ -1,0 +1,1 @@
+"""Database side of guard: connections, the guard schema, protection of tables."""

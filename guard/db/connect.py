@@ -1,0 +1,25 @@
+"""Open connections the way every command should: clear errors, a name in pg_stat_activity."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from guard.errors import GuardError
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+def connect(dsn: str, *, autocommit: bool = False, application_name: str = "guard") -> psycopg.Connection:
+    """Connect to ``dsn``; a failure becomes a :class:`GuardError` that says what to check."""
+    import psycopg
+
+    try:
+        return psycopg.connect(dsn, autocommit=autocommit, application_name=application_name, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "connection failed"
+        raise GuardError(
+            f"cannot connect to the database ({reason}); check --dsn (or GUARD_DSN) and that the server is up"
+        ) from None
+    except psycopg.ProgrammingError as exc:
+        raise GuardError(f"invalid DSN: {exc}") from None

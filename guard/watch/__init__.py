@@ -1,0 +1,1 @@
+"""Recover and watch: burst detection, reversible quarantine, freshness and coverage, read from the database."""

@@ -1,0 +1,1 @@
+"""Alembic lineage (branch label ``guard``) that installs and upgrades the guard schema."""

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up everything guard needs on a fresh machine: a venv with guard and its test tools, and the
+# PostgreSQL server binaries the test suite runs a throwaway cluster from (installed only if absent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+have_pg_server() {
+  [ -n "${GUARD_TEST_DSN:-}" ] && return 0
+  [ -n "${GUARD_PG_BINDIR:-}" ] && [ -x "$GUARD_PG_BINDIR/initdb" ] && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return 0
+  command -v initdb >/dev/null 2>&1
+}
+if ! have_pg_server; then
+  echo "bootstrap: no PostgreSQL server binaries found; installing Debian's postgresql" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
