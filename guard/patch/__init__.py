@@ -1,0 +1,1 @@
+"""guard patch: turn fixable findings into reviewable, idempotent edits."""
