@@ -49,8 +49,14 @@ class PostgresServer:
     _stop: list[Any] = field(default_factory=list, repr=False)
 
     def dsn_for(self, dbname: str) -> str:
+        """Same server, another database; a URL stays a URL (asyncpg and SQLAlchemy only take URLs)."""
+        import urllib.parse
+
         import psycopg.conninfo
 
+        if self.dsn.startswith(("postgresql://", "postgres://")):
+            parts = urllib.parse.urlsplit(self.dsn)
+            return urllib.parse.urlunsplit(parts._replace(path="/" + urllib.parse.quote(dbname)))
         params = psycopg.conninfo.conninfo_to_dict(self.dsn)
         params["dbname"] = dbname
         return psycopg.conninfo.make_conninfo(**params)  # type: ignore[arg-type]

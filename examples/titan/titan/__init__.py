@@ -1,0 +1,1 @@
+"""Titan: ServiceTitan -> Postgres warehouse sync (example repo scanned by `guard scan`)."""

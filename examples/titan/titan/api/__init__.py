@@ -1,0 +1,1 @@
+"""HTTP API handlers that write to the warehouse."""
