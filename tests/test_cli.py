@@ -1,0 +1,40 @@
+"""The CLI entry point: every subcommand resolves, and listing help imports none of them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from guard import __version__
+from guard.cli import COMMANDS, cli
+
+
+def test_every_registered_subcommand_imports_and_has_help() -> None:
+    runner = CliRunner()
+    for name in COMMANDS:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Usage:" in result.output
+
+
+def test_top_level_help_is_lazy() -> None:
+    code = (
+        "import sys; from click.testing import CliRunner; from guard.cli import cli; "
+        "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0, r.output; "
+        "heavy = [m for m in ('pglast', 'libcst', 'alembic', 'psycopg', 'sqlglot') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert __version__ in result.output
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["scna"])
+    assert result.exit_code == 2

@@ -1,0 +1,123 @@
+"""Config loading: the documented schema loads; every mistake names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guard.config import ConfigError, load_config, normalize_table_name, parse_duration
+from guard.model import Severity
+
+EXAMPLE_TOML = """
+timestamp_column = "created_at"
+search_path = ["titan", "public"]
+exclude = ["legacy/**"]
+fail_on = "critical"
+
+[freshness]
+columns = ["warehouse_ingested_at", "created_at"]
+warn_after = "12h"
+error_after = "2d"
+
+[burst]
+min_rows = 500
+window = "1m"
+min_span = "90d"
+
+[tables."titan.jobs"]
+severity = "critical"
+why = "Revenue counts; the April phantom landed here"
+business_column = "scheduled_at"
+source_field = "createdOn"
+signature_columns = ["lead_source"]
+warn_after = 6
+
+[tables.Invoices]
+severity = "high"
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_guard_toml_at_root_is_loaded(tmp_path: Path) -> None:
+    write(tmp_path, "guard.toml", EXAMPLE_TOML)
+    cfg = load_config(tmp_path)
+    assert cfg.search_path == ["titan", "public"]
+    assert cfg.fail_on is Severity.CRITICAL
+    assert cfg.warn_after == 12 * 3600 and cfg.error_after == 2 * 86400
+    assert (cfg.burst_min_rows, cfg.burst_window, cfg.burst_min_span) == (500, 60, 90 * 86400)
+    jobs = cfg.tables["titan.jobs"]
+    assert jobs.severity is Severity.CRITICAL
+    assert jobs.business_column == "scheduled_at"
+    assert jobs.source_field == "createdOn"  # payload keys keep their case
+    assert jobs.warn_after == 6 * 3600  # bare numbers are hours
+    # unqualified table names land in the first search_path schema, folded like Postgres folds them
+    assert "titan.invoices" in cfg.tables
+    assert cfg.timestamp_column_for("titan.jobs") == "created_at"
+
+
+def test_pyproject_tool_guard_section(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", '[project]\nname = "x"\n\n[tool.guard]\ntimestamp_column = "inserted_at"\n')
+    assert load_config(tmp_path).timestamp_column == "inserted_at"
+
+
+def test_guard_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.guard]\ntimestamp_column = "inserted_at"\n')
+    write(tmp_path, "guard.toml", 'timestamp_column = "made_at"\n')
+    assert load_config(tmp_path).timestamp_column == "made_at"
+
+
+def test_no_config_gives_defaults(tmp_path: Path) -> None:
+    cfg = load_config(tmp_path)
+    assert cfg.timestamp_column == "created_at" and cfg.fail_on is Severity.HIGH and cfg.tables == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('timestmp_column = "x"', "timestmp_column"),
+        ("search_path = 3", "search_path"),
+        ('fail_on = "urgent"', "fail_on"),
+        ('[tables."titan.jobs"]\nseverity = "huge"', 'tables."titan.jobs".severity'),
+        ('[tables."titan.jobs"]\nbusines_column = "x"', 'tables."titan.jobs".busines_column'),
+        ('[tables."titan.jobs"]\nbusiness_column = "x; drop table y"', 'tables."titan.jobs".business_column'),
+        ('[tables."titan.jobs"]\nmode = "strict"', 'tables."titan.jobs".mode'),
+        ('[freshness]\nwarn_after = "soon"', "freshness.warn_after"),
+        ("[burst]\nmin_rows = 1", "burst.min_rows"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path, "guard.toml", text)
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(tmp_path)
+    assert str(path) in str(excinfo.value)
+    assert key in str(excinfo.value)
+
+
+def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path, "guard.toml", "timestamp_column = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path)
+
+
+def test_explicit_config_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path, tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("jobs", "public.jobs"), ("Titan.Jobs", "titan.jobs"), ('"Titan"."Jobs"', "Titan.Jobs"), ('"a.b".c', "a.b.c")],
+)
+def test_table_names_fold_like_postgres(name: str, expected: str) -> None:
+    assert normalize_table_name(name) == expected
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("30m", 1800), ("24h", 86400), ("7d", 604800), (2, 7200), ("90s", 90)])
+def test_durations(value: str | int, seconds: float) -> None:
+    assert parse_duration(value) == seconds
