@@ -1,0 +1,150 @@
+"""``guard detect``: find phantom bursts already stored in the warehouse (exit 1 when there are any)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
+from guard.watch import options
+from guard.watch.catalog import list_tables, resolve_table
+from guard.watch.detect import BurstSettings, TableScan, scan_table, tables_to_scan
+from guard.watch.output import console, emit_json, short_time
+from guard.watch.session import transaction
+
+
+@click.command()
+@cli_errors
+@options.dsn_option
+@click.option("--table", "tables", multiple=True, help="Table to scan (repeatable). Default: every table "
+              "with the timestamp column in the configured search_path schemas.")  # fmt: skip
+@click.option("--since", type=options.SINCE, default=None, help="Only rows stamped at or after this (ISO or e.g. 30d).")
+@click.option("--window", type=options.DURATION, default=None, help="Burst window (config burst.window, default 1m).")
+@click.option("--min-rows", type=int, default=None, help="Rows a window needs to count (config burst.min_rows).")
+@click.option("--min-span", type=options.DURATION, default=None,
+              help="Business dates must span more than this (config burst.min_span, default 180d).")  # fmt: skip
+@options.config_option
+@options.format_option
+@options.statement_timeout_option
+def detect(
+    dsn: str,
+    tables: tuple[str, ...],
+    since: dt.datetime | None,
+    window: float | None,
+    min_rows: int | None,
+    min_span: float | None,
+    config_path: Path | None,
+    output_format: str,
+    statement_timeout: float,
+) -> None:
+    """Find phantom bursts: many rows sharing one timestamp window whose business dates span years."""
+    cfg = options.load(config_path)
+    settings = BurstSettings.from_config(cfg, window=window, min_rows=min_rows, min_span=min_span, since=since)
+    with transaction(dsn, statement_timeout=statement_timeout) as conn:
+        if tables:
+            chosen = [resolve_table(conn, name, cfg.search_path) for name in tables]
+        else:
+            chosen = tables_to_scan(list_tables(conn, cfg.search_path), cfg)
+        scans = [scan_table(conn, table, cfg, settings) for table in chosen]
+    found = sum(len(scan.bursts) for scan in scans)
+    if output_format == "json":
+        emit_json("detect", detect_payload(scans, settings))
+    else:
+        _render(scans, settings, cfg.timestamp_column, cfg.search_path)
+    raise SystemExit(EXIT_FINDINGS if found else EXIT_OK)
+
+
+def detect_payload(scans: list[TableScan], settings: BurstSettings) -> dict[str, Any]:
+    """The ``--format json`` document (also read back by ``guard quarantine --from-detect``)."""
+    return {
+        "settings": {
+            "window_seconds": settings.window,
+            "min_rows": settings.min_rows,
+            "min_span_days": round(settings.min_span / 86400, 3),
+            "since": settings.since,
+        },
+        "bursts_found": sum(len(scan.bursts) for scan in scans),
+        "tables": [
+            {
+                "table": scan.table,
+                "timestamp_column": scan.timestamp_column,
+                "business_column": scan.business_column,
+                "basis": scan.basis,
+                "heavy_windows": scan.heavy_windows,
+                "typical_rows_per_window": scan.typical_rows,
+                "note": scan.note,
+                "bursts": [
+                    {
+                        "id": burst.id,
+                        "table": burst.table,
+                        "timestamp_column": burst.timestamp_column,
+                        "window_start": burst.window_start,
+                        "window_end": burst.window_end,
+                        "rows": burst.rows,
+                        "distinct_timestamps": burst.distinct_timestamps,
+                        "basis": burst.basis,
+                        "business_column": burst.business_column,
+                        "business_min": burst.business_min,
+                        "business_max": burst.business_max,
+                        "business_span_days": burst.business_span_days,
+                        "money_column": burst.money_column,
+                        "money_sum": burst.money_sum,
+                        "signature": [
+                            {"column": s.column, "value": s.value, "rows": s.rows, "share": s.share}
+                            for s in burst.signature
+                        ],
+                    }
+                    for burst in scan.bursts
+                ],
+            }
+            for scan in scans
+        ],
+    }
+
+
+def _render(scans: list[TableScan], settings: BurstSettings, timestamp_column: str, schemas: list[str]) -> None:
+    from rich.table import Table as RichTable
+
+    out = console()
+    if not scans:
+        out.print(f"No tables with a {timestamp_column} column in schemas {', '.join(schemas)}; nothing to scan.")
+        return
+    for scan in scans:
+        if not scan.bursts:
+            continue
+        table = RichTable(title=f"Phantom bursts in {scan.table} (by {scan.timestamp_column})", title_justify="left")
+        zone = " (UTC)" if scan.bursts[0].window_start.tzinfo is not None else ""  # naive: shown as stored
+        for header in ("burst", f"window{zone}", "rows", "stamps", "business range", "span (d)", "money"):
+            table.add_column(header, justify="right" if header in ("rows", "stamps", "span (d)", "money") else "left")
+        for burst in scan.bursts:
+            table.add_row(
+                burst.id,
+                short_time(burst.window_start),
+                f"{burst.rows:,}",
+                f"{burst.distinct_timestamps:,}",
+                f"{short_time(burst.business_min)} .. {short_time(burst.business_max)}"
+                if burst.business_column
+                else "-",
+                "-" if burst.business_span_days is None else f"{burst.business_span_days:,.0f}",
+                "-" if burst.money_sum is None else f"{burst.money_sum:,}",
+            )
+        out.print(table)
+        for burst in scan.bursts:
+            if burst.signature:
+                values = ", ".join(f'{s.column} = "{s.value}" ({s.share:.0%})' for s in burst.signature)
+                out.print(f"  {burst.id} signature: {values}", soft_wrap=True)
+    for scan in scans:
+        if scan.note:
+            out.print(f"[yellow]note:[/yellow] {scan.note}")
+    found = sum(len(scan.bursts) for scan in scans)
+    with_bursts = sum(1 for scan in scans if scan.bursts)
+    out.print(
+        f"{found} burst(s) in {with_bursts} of {len(scans)} table(s) scanned "
+        f"(window {settings.window:g}s, >= {settings.min_rows} rows, "
+        f"business span > {settings.min_span / 86400:g} days)."
+    )
+    if found:
+        out.print("Review one with `guard quarantine --table T --burst ID` (dry run), then add --apply.")

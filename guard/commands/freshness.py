@@ -1,0 +1,110 @@
+"""``guard freshness``: the stale-table inventory, measured in the database (exit 1 at --fail-on)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
+from guard.watch import options
+from guard.watch.catalog import GUARD_SCHEMA, list_tables
+from guard.watch.freshness import LEVELS, STATUS_LEVEL, Freshness, inventory, worst_level
+from guard.watch.output import console, emit_json, hours, short_time
+from guard.watch.session import transaction
+
+_STYLE = {"ok": "green", "warn": "yellow", "error": "bold red", "timed_out": "yellow"}
+_LABEL = {"no_timestamp_column": "no timestamp column", "timed_out": "timed out"}
+
+
+@click.command()
+@cli_errors
+@options.dsn_option
+@click.option("--schema", "schemas", multiple=True, help="Schema to inspect (repeatable; default: config search_path).")
+@click.option("--fail-on", type=click.Choice(sorted(LEVELS)), default="error", show_default=True,
+              help="Exit 1 when any table is at this level or worse.")  # fmt: skip
+@options.config_option
+@options.format_option
+@options.statement_timeout_option
+def freshness(
+    dsn: str,
+    schemas: tuple[str, ...],
+    fail_on: str,
+    config_path: Path | None,
+    output_format: str,
+    statement_timeout: float,
+) -> None:
+    """Age of every table's newest row, by its best timestamp column, with warn/error thresholds."""
+    cfg = options.load(config_path)
+    wanted = [s.lower() for s in schemas] or [s for s in cfg.search_path if s != GUARD_SCHEMA]
+    with transaction(dsn, statement_timeout=statement_timeout) as conn:
+        results = inventory(conn, list_tables(conn, wanted), cfg)
+    if output_format == "json":
+        emit_json("freshness", freshness_payload(results, wanted, fail_on))
+    else:
+        _render(results, wanted)
+    raise SystemExit(EXIT_FINDINGS if worst_level(results) >= LEVELS[fail_on] else EXIT_OK)
+
+
+def freshness_payload(results: list[Freshness], schemas: list[str], fail_on: str) -> dict[str, Any]:
+    counts: dict[str, int] = {status: 0 for status in STATUS_LEVEL}
+    for result in results:
+        counts[result.status] += 1
+    return {
+        "schemas": schemas,
+        "fail_on": fail_on,
+        "counts": counts,
+        "tables": [
+            {
+                "table": f.table,
+                "estimated_rows": f.estimated_rows,
+                "column": f.column,
+                "indexed": f.indexed,
+                "newest": f.newest,
+                "age_seconds": None if f.age_seconds is None else round(f.age_seconds, 3),
+                "age_hours": None if f.age_seconds is None else round(f.age_seconds / 3600, 1),
+                "warn_after_seconds": f.warn_after,
+                "error_after_seconds": f.error_after,
+                "status": f.status,
+                "note": f.note,
+                "why": f.why,
+            }
+            for f in results
+        ],
+    }
+
+
+def _render(results: list[Freshness], schemas: list[str]) -> None:
+    from rich.table import Table as RichTable
+
+    out = console()
+    if not results:
+        out.print(f"No tables in schemas {', '.join(schemas)}.")
+        return
+    table = RichTable(title=f"Freshness inventory ({', '.join(schemas)}), stalest first", title_justify="left")
+    for header, justify in (("table", "left"), ("rows (est.)", "right"), ("age (h)", "right"), ("status", "left"),
+                            ("column", "left"), ("newest", "left"), ("warn/error (h)", "right")):  # fmt: skip
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    with_why = any(f.why for f in results)
+    if with_why:
+        table.add_column("why it matters")
+    for f in results:
+        style = _STYLE.get(f.status, "")
+        label = _LABEL.get(f.status, f.status)
+        table.add_row(
+            f.table,
+            "?" if f.estimated_rows is None else f"{f.estimated_rows:,}",
+            hours(f.age_seconds),
+            f"[{style}]{label}[/{style}]" if style else label,
+            f.column or "-",
+            "-" if f.newest is None else short_time(f.newest),
+            f"{f.warn_after / 3600:g}/{f.error_after / 3600:g}",
+            *([f.why] if with_why else []),
+        )
+    out.print(table)
+    for f in results:
+        if f.note:
+            out.print(f"[yellow]note:[/yellow] {f.table}: {f.note}", soft_wrap=True)
+    stale = [f for f in results if f.status in ("warn", "error")]
+    out.print(f"{len(stale)} of {len(results)} table(s) stale ({sum(f.status == 'error' for f in results)} at error).")

@@ -1,0 +1,48 @@
+"""Transactions for the watch commands: read-only by default, bounded in time, never queueing on locks.
+
+Detection and freshness run against production warehouses while writers are busy. Plain SELECTs in a
+READ ONLY transaction take only ACCESS SHARE locks, which never block INSERT/UPDATE/DELETE; the
+statement timeout bounds a scan on a table without an index, and the lock timeout keeps us from waiting
+(and making others wait) behind a pending ALTER TABLE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from guard.db.connect import connect
+
+if TYPE_CHECKING:
+    import psycopg
+
+DEFAULT_STATEMENT_TIMEOUT = 300.0  # seconds
+LOCK_TIMEOUT = 5.0  # seconds
+#: per-query memory for sorts and hashes: a year of minute windows (~525k groups) aggregates without spilling
+WORK_MEM = "64MB"
+
+
+@contextmanager
+def transaction(
+    dsn: str, *, read_only: bool = True, statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+) -> Iterator[psycopg.Connection]:
+    """One REPEATABLE READ transaction (a single snapshot across multi-query reports), committed on success."""
+    from psycopg import IsolationLevel
+
+    conn = connect(dsn, application_name="guard-watch")
+    try:
+        conn.read_only = read_only
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        with conn.transaction():
+            _set_local(conn, "statement_timeout", statement_timeout)
+            _set_local(conn, "lock_timeout", LOCK_TIMEOUT)
+            conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+            yield conn
+    finally:
+        conn.close()
+
+
+def _set_local(conn: psycopg.Connection, setting: str, seconds: float) -> None:
+    milliseconds = max(1, int(seconds * 1000))
+    conn.execute("SELECT set_config(%s, %s, true)", (setting, f"{milliseconds}ms"))
