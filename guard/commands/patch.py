@@ -1,0 +1,155 @@
+"""``guard patch``: reviewable diffs that make every write name its timestamp.
+
+Dry run by default: the diff goes to stdout (pipe it to a file, review it, ``git apply`` it) and the
+per-file summary to stderr. ``--apply`` writes the same changes itself, atomically and with backups.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from guard.config import Config, load_config
+from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
+from guard.patch.diff import unified_diff
+from guard.patch.planner import FilePatch, Selection, parse_selector
+from guard.patch.site import PatchSite, SiteResult
+
+if TYPE_CHECKING:  # the scanner is imported only when the command runs
+    from guard.patch.scanning import PatchScan
+
+FALLBACK_NOTE = "fallback: ingestion time — review"
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="guard.toml or pyproject.toml to use.")
+@click.option("--rule", default="GRD001", show_default=True, help="Patch findings of this rule.")
+@click.option("--select", "selectors", multiple=True, metavar="FILE[:LINE]", help="Only these sites (repeatable).")
+@click.option("--apply", "apply_changes", is_flag=True, help="Write the changes (default: print the diff only).")
+@click.option("--dry-run", is_flag=True, help="Print the diff and write nothing (the default).")
+@click.option(
+    "--backup-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where --apply keeps the originals (default: PATH/.guard-backup/<UTC timestamp>/).",
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@cli_errors
+def patch(
+    path: Path,
+    config_file: Path | None,
+    rule: str,
+    selectors: Sequence[str],
+    apply_changes: bool,
+    dry_run: bool,
+    backup_dir: Path | None,
+    jobs: int | None,
+) -> None:
+    """Patch PATH's writes that leave the timestamp column to its default (the findings of guard scan).
+
+    Adds the column to each statement's column list, a placeholder in the statement's own style to every
+    VALUES row (or a value to the SELECT list / COPY column list), and the source system's timestamp to the
+    parameters. Review the diff, then run again with --apply (or `git apply` the diff) and commit.
+
+    Exit codes: 0 everything patched or nothing to do, 1 some sites are unfixable (listed), 2 error.
+    """
+    from guard.patch.planner import plan, sites_from_scan
+
+    if apply_changes and dry_run:
+        raise GuardError("--apply and --dry-run contradict each other: pick one")
+    root = path.resolve()
+    if not root.is_dir():
+        raise GuardError(f"{path}: not a directory; pass the project root (use --select FILE:LINE for one site)")
+    config = load_config(root, config_file)
+    selection = Selection(rule=rule.upper(), locations=tuple(_selector(root, s) for s in selectors))
+    scanned = _scan(root, config, jobs)
+    sites, unfixable = sites_from_scan(scanned.result, config, selection, scanned.relations, scanned.complete)
+    _warn_unmatched(selection, [s.site for s in unfixable] + sites)
+    patches = plan(root, sites, jobs=jobs, python_files=scanned.python_files)
+    for file_patch in patches:
+        click.echo(unified_diff(file_patch.relpath, file_patch.original, file_patch.patched), nl=False)
+    _summarize(patches, unfixable, selection)
+    failed = False
+    if apply_changes:
+        failed = _apply(root, patches, backup_dir)
+    everything = [r for p in patches for r in p.results] + unfixable
+    if failed:
+        raise SystemExit(EXIT_ERROR)
+    raise SystemExit(EXIT_FINDINGS if any(r.unfixable for r in everything) else EXIT_OK)
+
+
+def _selector(root: Path, text: str) -> tuple[str, int | None]:
+    """FILE[:LINE] with FILE relative to the root (or a path from here that lies inside it)."""
+    relpath, line = parse_selector(text)
+    candidate = Path(relpath)
+    if candidate.is_absolute() or candidate.exists():
+        resolved = candidate.resolve()
+        if resolved.is_relative_to(root):
+            relpath = resolved.relative_to(root).as_posix()
+    return relpath, line
+
+
+def _warn_unmatched(selection: Selection, sites: Sequence[PatchSite]) -> None:
+    """A --select that matches no finding is most likely a typo or a stale line number: say so."""
+    for path, line in selection.locations:
+        if not any(site.relpath == path and line in (None, site.line) for site in sites):
+            where = f"{path}:{line}" if line is not None else path
+            click.echo(f"guard patch: warning: no {selection.rule} finding at {where}", err=True)
+
+
+def _scan(root: Path, config: Config, jobs: int | None) -> PatchScan:
+    from guard.patch.scanning import scan_for_patch
+
+    try:
+        return scan_for_patch(root, config, jobs)
+    except FileNotFoundError as exc:
+        raise GuardError(f"{root}: {exc}") from None
+
+
+def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection: Selection) -> None:
+    by_file: dict[str, list[SiteResult]] = {}
+    for file_patch in patches:
+        by_file.setdefault(file_patch.relpath, []).extend(file_patch.results)
+    for result in unfixable:
+        by_file.setdefault(result.site.relpath, []).append(result)
+    everything = [r for results in by_file.values() for r in results]
+    if not everything:
+        what = f"{selection.rule} findings" + (" at the selected sites" if selection.locations else "")
+        click.echo(f"guard patch: no {what}: nothing to do", err=True)
+        return
+    fixed = [r for r in everything if r.fixed]
+    fallbacks = [r for r in fixed if r.fallback]
+    broken = [r for r in everything if r.unfixable]
+    for relpath in sorted(by_file):
+        results = sorted(by_file[relpath], key=lambda r: r.site.line)
+        counts = f"{sum(r.fixed for r in results)} fixed, {sum(r.unfixable for r in results)} unfixable"
+        click.echo(f"{relpath}: {counts}", err=True)
+        for result in results:
+            click.echo(f"  {result.describe()}", err=True)
+    click.echo(
+        f"guard patch: {len(everything)} site(s) in {len(by_file)} file(s): {len(fixed)} fixed"
+        f" ({len(fallbacks)} {FALLBACK_NOTE}), {len(broken)} unfixable",
+        err=True,
+    )
+
+
+def _apply(root: Path, patches: list[FilePatch], backup_dir: Path | None) -> bool:
+    """Write the patches; True when a file was refused."""
+    from guard.patch.apply import apply_patches, default_backup_dir
+
+    target = (backup_dir if backup_dir is not None else default_backup_dir(root)).resolve()
+    outcomes = apply_patches(root, patches, target)
+    written = [o for o in outcomes if not o.error]
+    for outcome in outcomes:
+        if outcome.error:
+            click.echo(f"guard: error: {outcome.relpath}: {outcome.error}", err=True)
+    if written:
+        shown = os.path.relpath(target, Path.cwd())
+        click.echo(f"guard patch: wrote {len(written)} file(s); originals in {shown}", err=True)
+    else:
+        click.echo("guard patch: no file written", err=True)
+    return len(written) != len(outcomes)

@@ -1,0 +1,274 @@
+"""Turn scan findings into per-file patches: pair findings with writes, patch files in parallel.
+
+Only files with fixable sites are read and parsed (libcst is the expensive part), and each file is
+independent, so files are spread over worker processes when there are enough of them. Every patch
+records the SHA-256 of the text it was computed from, so ``--apply`` can refuse a file that changed
+in between, and whether the result still parses, so a broken edit is never written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guard.config import Config
+from guard.model import Finding, ResolvedWrite, ScanResult
+from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
+from guard.patch.sql_files import parses, patch_sql
+
+#: ``guard patch --apply`` keeps originals here (under the root); they are never patch targets.
+BACKUP_DIR_NAME = ".guard-backup"
+#: Python identifiers, to tell whether a module mentions a constant's name (never used on SQL).
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Below this many files a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 24
+
+
+@dataclass
+class FilePatch:
+    """The planned change to one file. ``error`` set means the file is refused (nothing is written)."""
+
+    relpath: str
+    language: str
+    original: str = ""
+    patched: str = ""
+    digest: str = ""
+    results: list[SiteResult] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return not self.error and self.patched != self.original
+
+    def unchanged(self) -> FilePatch:
+        """This file with no edit and no results (its sites are re-reported by the caller)."""
+        return FilePatch(self.relpath, self.language, self.original, self.original, self.digest)
+
+
+@dataclass
+class Selection:
+    """Which findings to patch: ``rule`` and optional ``FILE:LINE`` selectors (FILE relative to the root)."""
+
+    rule: str = "GRD001"
+    locations: tuple[tuple[str, int | None], ...] = ()
+
+    def wants(self, finding: Finding) -> bool:
+        if finding.rule != self.rule:
+            return False
+        if not self.locations:
+            return True
+        return any(finding.relpath == path and line in (None, finding.line) for path, line in self.locations)
+
+
+def parse_selector(text: str) -> tuple[str, int | None]:
+    """``path/to/file.py:12`` -> (path, 12); ``path/to/file.py`` -> (path, None)."""
+    path, sep, line = text.rpartition(":")
+    if sep and line.isdigit():
+        return path.replace(os.sep, "/").removeprefix("./"), int(line)
+    return text.replace(os.sep, "/").removeprefix("./"), None
+
+
+def sites_from_scan(
+    result: ScanResult,
+    config: Config,
+    selection: Selection,
+    relations: TableColumns = (),
+    complete: frozenset[str] = frozenset(),
+) -> tuple[list[PatchSite], list[SiteResult]]:
+    """Fixable findings paired with their writes, and the unfixable ones (with the reason) as results.
+
+    ``relations`` (the catalog's tables and columns) go with ``INSERT ... SELECT`` sites, whose value may be
+    a creation-time column of the selected table, and give a positional INSERT into a table in ``complete``
+    (full column order known) its column list.
+    """
+    writes = {(w.write.relpath, w.write.line): w for w in result.writes}
+    sites: list[PatchSite] = []
+    unfixable: list[SiteResult] = []
+    for finding in result.findings:
+        if not selection.wants(finding) or finding.relpath.split("/", 1)[0] == BACKUP_DIR_NAME:
+            continue
+        write = writes.get((finding.relpath, finding.line))
+        site = _site(finding, write, config, relations, complete)
+        if write is None or not finding.fixable:
+            reason = _unfixable_reason(finding, write)
+            unfixable.append(SiteResult(site, reason=reason))
+        else:
+            sites.append(site)
+    return sites, unfixable
+
+
+def _site(
+    finding: Finding,
+    write: ResolvedWrite | None,
+    config: Config,
+    relations: TableColumns,
+    complete: frozenset[str],
+) -> PatchSite:
+    table = (write.table if write else None) or finding.table
+    table_config = config.table(table) if table else None
+    values = ValueSource(
+        source_field=table_config.source_field if table_config else None,
+        source_expression=table_config.source_expression if table_config else None,
+        source_column=table_config.source_column if table_config else None,
+    )
+    return PatchSite(
+        relpath=finding.relpath,
+        line=finding.line,
+        table=table,
+        column=write.timestamp_column if write else config.timestamp_column_for(table),
+        kind=write.write.kind if write else "insert",
+        values=values,
+        rule=finding.rule,
+        source_relations=relations if write and write.write.kind == "insert-select" else (),
+        table_columns=dict(relations).get(table or "")
+        if write and write.write.columns is None and table in complete
+        else None,
+    )
+
+
+def _unfixable_reason(finding: Finding, write: ResolvedWrite | None) -> str:
+    if write is None:
+        return "the scanner reported no write statement at this line"
+    if write.write.best_effort:
+        return "found by the textual fallback in a file that does not parse: fix it by hand"
+    if write.write.dynamic:
+        return "the table or column list is built at runtime"
+    if write.write.columns is None:
+        return "positional INSERT without a column list: name the columns first"
+    return f"the scanner marks it not fixable: {finding.message}"
+
+
+def plan(
+    root: str | Path, sites: Sequence[PatchSite], jobs: int | None = None, python_files: Sequence[str] = ()
+) -> list[FilePatch]:
+    """Patch every file that has sites; one :class:`FilePatch` per file, in path order.
+
+    ``python_files`` (relative paths) are the other modules of the tree: a module-level SQL constant is
+    only edited when none of them mentions its name (they may import it and pass other parameters).
+    """
+    patches = _plan_all(root, sites, jobs)
+    refused = _constants_used_elsewhere(root, patches, python_files)
+    if not refused:
+        return patches
+    touched = {site.relpath for site in refused}
+    kept = [site for site in sites if site.relpath in touched and site not in refused]
+    replanned = {patch.relpath: patch for patch in _plan_all(root, kept, jobs)}
+    out = []
+    for patch in patches:
+        if patch.relpath in touched:
+            patch = replanned.get(patch.relpath) or patch.unchanged()
+            patch.results += [SiteResult(s, reason=why) for s, why in refused.items() if s.relpath == patch.relpath]
+            patch.results.sort(key=lambda r: r.site.line)
+        out.append(patch)
+    return out
+
+
+def _constants_used_elsewhere(
+    root: str | Path, patches: list[FilePatch], python_files: Sequence[str]
+) -> dict[PatchSite, str]:
+    """Sites whose edited module-level constant is named in another module, with the reason."""
+    edited = [(patch.relpath, r) for patch in patches for r in patch.results if r.fixed and r.module_constant]
+    if not edited:
+        return {}
+    names = {r.module_constant for _, r in edited if r.module_constant}
+    refused: dict[PatchSite, str] = {}
+    for relpath in python_files:
+        try:
+            text = (Path(root) / relpath).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        present = names & set(_IDENTIFIER.findall(text))
+        for owner, result in edited:
+            if result.module_constant in present and owner != relpath and result.site not in refused:
+                refused[result.site] = (
+                    f"{result.module_constant} is also named in {relpath}, which may run it with other "
+                    "parameters: patch by hand"
+                )
+    return refused
+
+
+def _plan_all(root: str | Path, sites: Sequence[PatchSite], jobs: int | None) -> list[FilePatch]:
+    by_file: dict[str, list[PatchSite]] = {}
+    for site in sites:
+        by_file.setdefault(site.relpath, []).append(site)
+    work = [(str(root), relpath, tuple(group)) for relpath, group in sorted(by_file.items())]
+    workers = _workers(len(work), jobs)
+    if workers <= 1:
+        return [plan_file(*item) for item in work]
+    if any(item[1].endswith(".py") for item in work):
+        import guard.codemods.add_timestamp  # noqa: F401 - imported once here, inherited by forked workers
+    chunk = max(1, len(work) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_plan_file_star, work, chunksize=chunk))
+
+
+def _workers(files: int, jobs: int | None) -> int:
+    if jobs is not None:
+        return max(1, jobs)
+    if files < PARALLEL_MIN_FILES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, files // 4))
+
+
+def _plan_file_star(item: tuple[str, str, tuple[PatchSite, ...]]) -> FilePatch:
+    return plan_file(*item)
+
+
+def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
+    """Read, patch and re-parse one file (runs in a worker process)."""
+    language = "sql" if relpath.lower().endswith((".sql", ".psql", ".pgsql")) else "python"
+    patch = FilePatch(relpath, language)
+    site_list = list(sites)
+    try:
+        data = (Path(root) / relpath).read_bytes()
+        patch.original = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _refused(patch, site_list, f"cannot read the file as UTF-8 ({exc})")
+    patch.digest = hashlib.sha256(data).hexdigest()
+    try:
+        patch.patched, patch.results = _patch_text(language, patch.original, site_list)
+    except Exception as exc:  # libcst parse errors and friends: refuse the file, keep going
+        return _refused(patch, site_list, f"cannot patch the file ({type(exc).__name__}: {exc})")
+    if patch.patched != patch.original:
+        problem = parse_problem(language, patch.original, patch.patched)
+        if problem:
+            return _refused(patch, site_list, f"the patched file would not parse ({problem}); nothing written")
+    return patch
+
+
+def _patch_text(language: str, text: str, sites: list[PatchSite]) -> tuple[str, list[SiteResult]]:
+    if language == "sql":
+        return patch_sql(text, sites)
+    from guard.codemods.add_timestamp import patch_python  # libcst is only imported where there is Python to patch
+
+    return patch_python(text, sites)
+
+
+def parse_problem(language: str, before: str, after: str) -> str | None:
+    """Why ``after`` does not parse (None if it does). SQL that did not parse before is not held against it."""
+    if language == "python":
+        try:
+            compile(after, "<patched>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return f"line {exc.lineno}: {exc.msg}"
+        return None
+    if parses(before) is not None:
+        return None
+    return parses(after)
+
+
+def _refused(patch: FilePatch, sites: list[PatchSite], reason: str) -> FilePatch:
+    patch.error = reason
+    patch.patched = patch.original
+    patch.results = [SiteResult(site, reason=reason) for site in sites]
+    return patch
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

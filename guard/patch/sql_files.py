@@ -1,0 +1,135 @@
+"""Patch writes in ``.sql`` files (and in the dollar-quoted bodies of functions defined there).
+
+The statement at a site is cut out of the file from its first keyword to the ``;`` that ends it — at
+the top level or inside a ``$$ ... $$`` function body — planned with :func:`plan_timestamp_edit` and
+edited in place, so the rest of the file (comments, other statements, psql meta-commands) is untouched.
+
+Values: ``INSERT ... SELECT`` takes the table's ``source_column``, else a creation-time column of the
+selected relation the catalog knows; VALUES rows and everything else get ``now()``, flagged for review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pglast
+
+from guard.patch.placeholders import LexError, dollar_body, tokenize
+from guard.patch.site import PatchSite, SiteResult
+from guard.patch.sql_edit import Edit, Relations, Unfixable, apply_edits, plan_timestamp_edit, write_statement_spans
+
+#: creation-time column names looked for in the selected relation, after the timestamp column itself
+CREATED_LIKE = ("created_on", "createdon", "created", "creation_time", "created_time", "create_time", "date_created")
+FALLBACK_SQL = "now()"
+
+
+def patch_sql(text: str, sites: Sequence[PatchSite]) -> tuple[str, list[SiteResult]]:
+    """Patch every site of one SQL file; returns the new text and one result per site."""
+    edits: list[Edit] = []
+    results = []
+    for site in sites:
+        result = SiteResult(site)
+        try:
+            edits.extend(_site_edits(text, site, result))
+        except Unfixable as exc:
+            result.reason = str(exc)
+        results.append(result)
+    return (apply_edits(text, edits) if edits else text), results
+
+
+def _site_edits(text: str, site: PatchSite, result: SiteResult) -> list[Edit]:
+    offset = _line_offset(text, site.line)
+    try:
+        base, body = _enclosing_body(text, offset)
+    except LexError as exc:
+        raise Unfixable(f"the file does not lex as SQL ({exc})") from None
+    start, end = _statement_span(body, offset - base)
+    fallbacks: list[str] = []
+
+    def sql_value(relations: Relations) -> str:
+        value = source_value(site, relations)
+        if value is None:
+            fallbacks.append(fallback_reason(relations))
+            return FALLBACK_SQL
+        return value
+
+    patch = plan_timestamp_edit(
+        body[start:end], site.table, site.column, sql_value, parameters=False, table_columns=site.table_columns
+    )
+    if patch.already_named:
+        result.already = True
+        return []
+    if patch.kind == "copy":
+        raise Unfixable("COPY in a .sql file reads its data from elsewhere: add the column to the data by hand")
+    result.fixed = True
+    added = [e.text for e in patch.edits if e.start == e.end]
+    result.value = added[-1].lstrip(",").strip() if added else ""
+    result.fallback = bool(fallbacks)
+    result.reason = fallbacks[0] if fallbacks else ""
+    shift = base + start
+    return [Edit(e.start + shift, e.end + shift, e.text) for e in patch.edits]
+
+
+def _line_offset(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.find("\n", offset) + 1
+        if offset == 0:
+            raise Unfixable(f"the file has no line {line} (did it change since the scan?)")
+    return offset
+
+
+def _enclosing_body(text: str, offset: int) -> tuple[int, str]:
+    """The dollar-quoted function body holding ``offset`` (with its start), or the whole text."""
+    for tok in tokenize(text):
+        if tok.start > offset:
+            break
+        found = dollar_body(tok) if tok.start <= offset < tok.end else None
+        if found is not None:
+            return found
+    return 0, text
+
+
+def _statement_span(text: str, line_offset: int) -> tuple[int, int]:
+    """The INSERT/COPY/WITH statement starting on the line at ``line_offset`` (up to its ``;``)."""
+    line_end = text.find("\n", line_offset)
+    spans = write_statement_spans(text, line_offset)
+    if not spans or spans[0][0] >= (len(text) if line_end < 0 else line_end):
+        raise Unfixable("no INSERT or COPY starts at this line")
+    return spans[0]
+
+
+def fallback_reason(relations: Relations) -> str:
+    if relations is None:
+        return "VALUES rows carry no source time"
+    if not relations:
+        return "the SELECT reads no table"
+    if len(relations) > 1:
+        return "the SELECT reads several tables: set source_column"
+    return "no source_column configured and no creation-time column known in the selected relation"
+
+
+def source_value(site: PatchSite, relations: Relations) -> str | None:
+    """The selected relation's creation time (qualified by its alias), or None for VALUES / unknown sources."""
+    if not relations or len(relations) != 1:
+        return None
+    relation, alias = relations[0]
+    prefix = f"{alias or relation}."
+    if site.values.source_column:
+        return prefix + site.values.source_column
+    known = dict(site.source_relations)
+    wanted = relation.lower()
+    columns = next((cols for name, cols in known.items() if name == wanted or name.endswith("." + wanted)), ())
+    for candidate in (site.column, *CREATED_LIKE):
+        if candidate in columns:
+            return prefix + candidate
+    return None
+
+
+def parses(text: str) -> str | None:
+    """None when ``text`` parses as SQL, else the parser's message."""
+    try:
+        pglast.parse_sql(text)
+    except pglast.parser.ParseError as exc:
+        return str(exc)
+    return None
