@@ -1,0 +1,177 @@
+"""``guard scan``: find every write that leaves the timestamp column to its default (the blast radius)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
+from guard.model import ScanResult, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+FORMATS = ("table", "json", "sarif", "markdown")
+#: Below this many files a scan is over before a progress bar would be readable.
+PROGRESS_MIN_FILES = 300
+#: Width of the table report when stdout is not a terminal (CI logs, pipes, files).
+LOG_WIDTH = 140
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="guard.toml or pyproject.toml to use.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity] + ["never"], case_sensitive=False),
+    help="Exit 1 when a finding is at or above this severity (default: fail_on from config, else high).",
+)
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Only findings not in it count.")
+@click.option("--write-baseline", is_flag=True, help="Record the current findings in --baseline and exit 0.")
+@click.option("--dsn", envvar="GUARD_DSN", help="Also read table definitions from this database [env: GUARD_DSN].")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--writes", "show_writes", is_flag=True, help="Also list every write found (table format).")
+@click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
+@cli_errors
+def scan(
+    path: Path,
+    config_file: Path | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    baseline: Path | None,
+    write_baseline: bool,
+    dsn: str | None,
+    jobs: int | None,
+    show_writes: bool,
+    no_progress: bool,
+) -> None:
+    """Scan PATH (a repository, directory or file; default: .) for INSERT/COPY/upsert statements that let
+    the timestamp column fall back to DEFAULT now().
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage, config or I/O error.
+    """
+    from guard.config import load_config
+    from guard.scan import baseline as baselines
+    from guard.scan.engine import scan as run_scan
+
+    if write_baseline and baseline is None:
+        raise click.UsageError("--write-baseline needs --baseline FILE to write to")
+    if not path.exists():
+        raise GuardError(f"{path}: no such file or directory; pass the repository or file to scan")
+    config = load_config(path, config_file)
+    threshold = _threshold(fail_on, config.fail_on)
+    known = baselines.load_baseline(baseline) if baseline is not None and not write_baseline else None
+
+    with _progress_bar(enabled=not no_progress and sys.stderr.isatty()) as progress:
+        result = run_scan(path, config, jobs=jobs, dsn=dsn, progress=progress)
+
+    if write_baseline and baseline is not None:
+        count = baselines.write_baseline(baseline, result.findings)
+        click.echo(f"guard: recorded {count} finding(s) in {baseline}", err=True)
+        threshold = None
+    elif known is not None:
+        result.findings, result.baselined = baselines.split_by_baseline(result.findings, known)
+
+    _report(result, fmt, output, threshold, show_writes)
+    from guard.report.common import fails
+
+    raise SystemExit(EXIT_FINDINGS if fails(result.findings, threshold) else EXIT_OK)
+
+
+def _threshold(option: str | None, configured: Severity) -> Severity | None:
+    if option is None:
+        return configured
+    return None if option.lower() == "never" else Severity.parse(option)
+
+
+def _report(result: ScanResult, fmt: str, output: Path | None, threshold: Severity | None, show_writes: bool) -> None:
+    from rich.console import Console
+
+    from guard.report import terminal
+
+    if fmt == "table":
+        if output is None:
+            terminal.render(result, _stdout_console(), threshold, show_writes)
+            return
+        with _open_output(output) as handle:
+            terminal.render(result, Console(file=handle, width=LOG_WIDTH, no_color=True), threshold, show_writes)
+    else:
+        text = _renderer(fmt)(result)
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        with _open_output(output) as handle:
+            handle.write(text)
+    from guard.report.common import summary_line
+
+    click.echo(f"guard: {summary_line(result)} -> {output}", err=True)
+
+
+def _stdout_console() -> Console:
+    """The terminal's width on a terminal; in CI logs and pipes (80 columns by default) something readable."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=LOG_WIDTH)
+    return console
+
+
+def _renderer(fmt: str) -> Callable[[ScanResult], str]:
+    if fmt == "json":
+        from guard.report import json_report
+
+        return json_report.render
+    if fmt == "sarif":
+        from guard.report import sarif
+
+        return sarif.render
+    from guard.report import markdown
+
+    return markdown.render
+
+
+@contextmanager
+def _open_output(output: Path) -> Iterator[TextIO]:
+    try:
+        handle = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise GuardError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
+    with handle:
+        yield handle
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr, shown only on a terminal and only for trees big enough to need one."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    bar = Progress(console=Console(stderr=True), transient=True)
+    task: list[TaskID] = []
+
+    def update(done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES:
+            return
+        if not task:
+            bar.start()
+            task.append(bar.add_task("scanning", total=total))
+        bar.update(task[0], completed=done)
+
+    try:
+        yield update
+    finally:
+        if task:
+            bar.stop()

@@ -1,0 +1,73 @@
+"""Small pieces every reporter shares: ordering, counting and naming findings the same way everywhere."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from guard.model import Finding, ScanResult, Severity
+
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+
+#: Group label for findings that are not about one table.
+NO_TABLE = {"GRD900": "(suppressions)", "GRD901": "(suppressions)"}
+DYNAMIC_TABLE = "(dynamic target)"
+
+
+def fails(findings: Iterable[Finding], threshold: Severity | None) -> bool:
+    """True when a finding is at or above ``threshold`` (None: nothing fails)."""
+    return threshold is not None and any(f.severity.rank >= threshold.rank for f in findings)
+
+
+def location(found: Finding) -> str:
+    return f"{found.relpath}:{found.line}"
+
+
+def table_label(found: Finding) -> str:
+    return found.table or NO_TABLE.get(found.rule, DYNAMIC_TABLE)
+
+
+def severity_counts(findings: Iterable[Finding]) -> str:
+    """``"3 critical, 1 low"`` (most severe first; empty severities left out)."""
+    counts = Counter(f.severity for f in findings)
+    return ", ".join(f"{counts[s]} {s.value}" for s in SEVERITY_ORDER if counts[s])
+
+
+def grouped_by_table(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings per target table, most severe table first; inside a table, most severe then by location."""
+    groups: dict[str, list[Finding]] = {}
+    for found in findings:
+        groups.setdefault(table_label(found), []).append(found)
+    for members in groups.values():
+        members.sort(key=lambda f: (-f.severity.rank, f.relpath, f.line, f.rule))
+    return sorted(groups.items(), key=lambda item: (-item[1][0].severity.rank, -len(item[1]), item[0]))
+
+
+def writers_by_table(result: ScanResult) -> dict[str, int]:
+    return {t.name: t.writers for t in result.tables}
+
+
+def summary_line(result: ScanResult) -> str:
+    """One line that says how bad it is and how much was looked at."""
+    findings = len(result.findings)
+    tables = len({f.table for f in result.findings if f.table})
+    head = _plural(findings, "finding")
+    if findings:
+        head += f" ({severity_counts(result.findings)}) in {_plural(tables, 'table')}"
+    parts = [
+        head,
+        f"{_plural(len(result.writes), 'write')} among {_plural(result.statements, 'SQL statement')}",
+        f"{result.files_with_sql} of {_plural(result.files_scanned, 'file')} hold SQL",
+    ]
+    if result.diagnostics:
+        parts.append(_plural(len(result.diagnostics), "diagnostic"))
+    if result.suppressed:
+        parts.append(f"{result.suppressed} suppressed")
+    if result.baselined:
+        parts.append(f"{result.baselined} in baseline")
+    parts.append(f"{result.seconds:.2f} s")
+    return " · ".join(parts)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,322 @@
+"""The scan pipeline: discover -> (per file, in worker processes) extract + parse -> catalog -> resolve ->
+rules -> suppressions -> :class:`ScanResult`.
+
+Per-file work is independent and dominates the cost, so it runs in a process pool over batches of files
+once the tree is big enough to pay for the pool's start-up. Everything that needs the whole tree (the
+catalog built from every file's DDL, the rules, fingerprints, table summaries) runs afterwards in the main
+process, so the result does not depend on how the files were split between workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guard.config import Config
+from guard.errors import GuardError
+from guard.model import (
+    Diagnostic,
+    Finding,
+    ResolvedWrite,
+    ScanResult,
+    SchemaFact,
+    SourceFile,
+    SqlCandidate,
+    TableInfo,
+    TableSummary,
+    WriteStatement,
+)
+from guard.scan.baseline import assign_fingerprints
+from guard.scan.catalog import Catalog
+from guard.scan.discover import discover
+from guard.scan.extract_python import decode_source, extract_python, may_contain_sql
+from guard.scan.extract_sql import extract_sql_file
+from guard.scan.parse import parse_candidate
+from guard.scan.pymodules import ModuleIndex
+from guard.scan.resolve import Resolver
+from guard.scan.rules import RuleContext, check_write
+from guard.scan.suppress import Suppression, apply_suppressions, find_suppressions
+
+#: Below either size a single process is faster than starting a pool.
+PARALLEL_MIN_FILES = 150
+PARALLEL_MIN_BYTES = 3_000_000
+#: Batches per worker: enough to balance uneven files, few enough to keep pickling cheap; big trees are cut
+#: into batches of at most ~FILES_PER_BATCH files so the progress bar moves and stragglers stay small.
+BATCHES_PER_WORKER = 6
+FILES_PER_BATCH = 250
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileScan:
+    """What one file contributed; built in a worker process, so it only holds picklable model types."""
+
+    relpath: str
+    writes: list[WriteStatement] = field(default_factory=list)
+    facts: list[SchemaFact] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    statements: int = 0
+
+
+def scan(
+    root: str | Path,
+    config: Config,
+    *,
+    jobs: int | None = None,
+    dsn: str | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan a directory (or one file) and judge every write it contains.
+
+    ``jobs``: worker processes (None = one per core when the tree is big enough, 1 = no pool).
+    ``dsn``: also read table definitions from this live database (read-only catalog queries).
+    ``progress(done, total)`` is called as files finish.
+    """
+    started = time.perf_counter()
+    live = _live_tables(dsn) if dsn else []  # first: a bad DSN fails before minutes of scanning
+    found = discover(root, config.include, config.exclude, config.max_file_size)
+    files = scan_files(found.root, found.files, jobs=jobs, progress=progress)
+    result = judge(str(found.root), files, config, live=live)
+    result.files_scanned = len(found.files)
+    result.diagnostics = sorted(found.diagnostics + result.diagnostics, key=lambda d: (d.path, d.line, d.kind))
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def judge(root: str, files: Sequence[FileScan], config: Config, live: Sequence[TableInfo] = ()) -> ScanResult:
+    """The whole-tree half of the pipeline: catalog, resolution, rules, suppressions, table summaries."""
+    facts = [fact for f in files for fact in f.facts]
+    catalog = Catalog.build(facts, live=live, search_path=tuple(config.search_path))
+    resolver = Resolver(catalog, config)
+    writes = sorted((w for f in files for w in f.writes), key=lambda w: (w.relpath, w.line, w.column))
+    resolved = _distinct_writes(resolver.resolve(write) for write in writes)
+
+    outcome = apply_suppressions(_judge_writes(resolved, config, resolver), {f.relpath: f.suppressions for f in files})
+    problems = assign_fingerprints([(p, p.message) for p in outcome.problems])
+    findings = sorted(outcome.kept + problems, key=lambda f: (f.relpath, f.line, f.column, f.rule))
+    return ScanResult(
+        root=root,
+        findings=findings,
+        writes=resolved,
+        diagnostics=[d for f in files for d in f.diagnostics],
+        tables=summarize_tables(resolver, resolved),
+        files_with_sql=sum(1 for f in files if f.statements),
+        statements=sum(f.statements for f in files),
+        suppressed=outcome.suppressed,
+    )
+
+
+def _judge_writes(resolved: Iterable[ResolvedWrite], config: Config, resolver: Resolver) -> list[Finding]:
+    ctx = RuleContext(config=config, guarded_matches=resolver.guarded_matches)
+    verdicts = [(found, write.write.sql) for write in resolved for found in check_write(write, ctx)]
+    return _one_per_site(assign_fingerprints(verdicts))
+
+
+def _distinct_writes(resolved: Iterable[ResolvedWrite]) -> list[ResolvedWrite]:
+    """Drop variants the extractor produced for one site that resolve identically (a string built in
+    branches yields one candidate per combination; the inventory lists the site once per distinct target)."""
+    seen: set[tuple[object, ...]] = set()
+    distinct = []
+    for r in resolved:
+        w = r.write
+        key = (w.relpath, w.line, w.column, w.kind, r.table, w.columns, r.sets_timestamp)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(r)
+    return distinct
+
+
+def _one_per_site(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule and statement site: the most severe variant (ties: the first found)."""
+    best: dict[tuple[str, str, int, int], Finding] = {}
+    for found in findings:
+        key = (found.rule, found.relpath, found.line, found.column)
+        if key not in best or found.severity.rank > best[key].severity.rank:
+            best[key] = found
+    return list(best.values())
+
+
+def summarize_tables(resolver: Resolver, resolved: Iterable[ResolvedWrite]) -> list[TableSummary]:
+    """Every table written to, plus every guarded table (with zero writers if nothing writes it)."""
+    writers = Counter(r.table for r in resolved if r.table)
+    guarded = resolver.guarded_tables()
+    summaries = []
+    for name in sorted(set(writers) | set(guarded)):
+        info = resolver.catalog.lookup(name)
+        column = resolver.config.timestamp_column_for(name)
+        summaries.append(
+            TableSummary(
+                name=name,
+                guarded=name in guarded,
+                default=info.defaults.get(column) if info else None,
+                writers=writers[name],
+                severity=guarded.get(name),
+            )
+        )
+    return summaries
+
+
+def _live_tables(dsn: str) -> list[TableInfo]:
+    from guard.scan.live_catalog import load_live_catalog  # psycopg only when --dsn is given
+
+    return list(load_live_catalog(dsn))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# per-file work
+
+
+def scan_files(
+    root: Path, files: Sequence[SourceFile], jobs: int | None = None, progress: Progress | None = None
+) -> list[FileScan]:
+    """Extract and parse every file, in a process pool when that pays off. Results follow ``files``' order."""
+    python_files = [f.relpath for f in files if f.language == "python"]
+    workers = _worker_count(files, jobs)
+    if workers <= 1:
+        _init_worker(str(root), python_files)
+        results = []
+        for done, source in enumerate(files, start=1):
+            results.append(scan_file(source))
+            if progress:
+                progress(done, len(files))
+        return results
+    by_path: dict[str, FileScan] = {}
+    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(str(root), python_files)
+    ) as pool:
+        count = max(workers * BATCHES_PER_WORKER, len(files) // FILES_PER_BATCH)
+        futures = [pool.submit(_scan_batch, batch) for batch in _batches(files, count)]
+        try:
+            for future in as_completed(futures):
+                for file_scan in future.result():
+                    by_path[file_scan.relpath] = file_scan
+                if progress:
+                    progress(len(by_path), len(files))
+        except BrokenProcessPool:
+            raise GuardError(
+                "a scanner worker process died (out of memory, or a parser crash on one file); "
+                "rerun with --jobs 1 to see which file, and exclude it in guard.toml"
+            ) from None
+    return [by_path[f.relpath] for f in files]
+
+
+def _worker_count(files: Sequence[SourceFile], jobs: int | None) -> int:
+    if jobs is not None:
+        return max(1, min(jobs, len(files)))
+    if len(files) < PARALLEL_MIN_FILES and sum(f.size for f in files) < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(_available_cores(), len(files)))
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _batches(files: Sequence[SourceFile], count: int) -> list[list[SourceFile]]:
+    """Cut the files, in path order, into ``count`` runs of about equal weight.
+
+    Contiguous runs keep a package's modules together, so the per-worker cache of modules parsed for
+    cross-module constants is reused instead of every worker parsing the same imports again.
+    """
+    ordered = sorted(files, key=lambda f: f.relpath)
+    weights = [f.size + 2_000 for f in ordered]  # per-file overhead counts too
+    target = sum(weights) / max(1, count)
+    batches: list[list[SourceFile]] = [[]]
+    load = 0
+    for source, weight in zip(ordered, weights, strict=True):
+        if load >= target and len(batches) < count:
+            batches.append([])
+            load = 0
+        batches[-1].append(source)
+        load += weight
+    return [b for b in batches if b]
+
+
+_MODULES: ModuleIndex | None = None
+
+
+def _init_worker(root: str, python_relpaths: list[str]) -> None:
+    """Per process: the index of the tree's Python modules, for constants imported across modules."""
+    global _MODULES
+    _MODULES = ModuleIndex(root, python_relpaths)
+
+
+def _scan_batch(batch: list[SourceFile]) -> list[FileScan]:
+    return [scan_file(source) for source in batch]
+
+
+def scan_file(source: SourceFile) -> FileScan:
+    """Extract, parse and collect one file. Never raises: failures become diagnostics."""
+    result = FileScan(source.relpath)
+    try:
+        data = Path(source.path).read_bytes()
+    except OSError as exc:
+        result.diagnostics.append(Diagnostic(source.relpath, 0, "io-error", f"cannot read: {exc.strerror or exc}"))
+        return result
+    if b"\0" in data:
+        result.diagnostics.append(
+            Diagnostic(source.relpath, 0, "skipped-binary", "contains NUL bytes; not a text file, not scanned")
+        )
+        return result
+    try:
+        with warnings.catch_warnings():  # compiling user code warns about *their* escapes; not guard's output
+            warnings.simplefilter("ignore")
+            _scan_text(source, data, result)
+    except Exception as exc:  # an extractor bug must cost one file, not the scan
+        result.diagnostics.append(
+            Diagnostic(source.relpath, 0, "internal-error", f"guard failed on this file ({type(exc).__name__}: {exc})")
+        )
+    return result
+
+
+def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
+    candidates: list[SqlCandidate]
+    if source.language == "python":
+        if not may_contain_sql(data):
+            return
+        text, decode_problems = decode_source(data, source.relpath)
+        result.diagnostics.extend(decode_problems)
+        extraction = extract_python(text, source.relpath, _MODULES)
+        candidates = extraction.candidates
+        result.facts.extend(extraction.schema_facts)
+        result.diagnostics.extend(extraction.diagnostics)
+    else:
+        text = _decode_sql(data, source.relpath, result.diagnostics)
+        candidates, problems = extract_sql_file(text, source.relpath)
+        result.diagnostics.extend(problems)
+    for candidate in candidates:
+        parsed = parse_candidate(candidate)
+        result.writes.extend(parsed.writes)
+        result.facts.extend(parsed.facts)
+        result.diagnostics.extend(parsed.diagnostics)
+        result.statements += parsed.statements
+    result.suppressions.extend(find_suppressions(text, source.relpath))
+
+
+def _decode_sql(data: bytes, relpath: str, diagnostics: list[Diagnostic]) -> str:
+    """SQL files are UTF-8 in practice; anything else is read as Latin-1 (every byte decodes) and reported."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        diagnostics.append(
+            Diagnostic(
+                relpath, line, "decode-error", f"not valid UTF-8 ({exc.reason}); read as Latin-1, names may be off"
+            )
+        )
+        return data.decode("latin-1")

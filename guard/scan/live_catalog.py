@@ -1,0 +1,62 @@
+"""The live database's view of the tables (``guard scan --dsn``): the truth about column order and defaults.
+
+Only catalog queries run, inside a ``READ ONLY`` transaction with a statement timeout, so pointing guard at a
+production database cannot change it or hold locks for long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from guard.errors import GuardError
+from guard.model import TableInfo
+
+#: Ordinary and partitioned tables, columns in table order (dropped columns skipped), with their default
+#: expressions as Postgres prints them. Generated columns' expressions are not defaults and are left out.
+_COLUMNS_QUERY = """
+SELECT n.nspname, c.relname, a.attname,
+       CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+WHERE c.relkind IN ('r', 'p')
+  AND n.nspname <> 'information_schema'
+  AND n.nspname !~ '^pg_'
+  AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY(%(schemas)s::text[]))
+ORDER BY n.nspname, c.relname, a.attnum
+"""
+STATEMENT_TIMEOUT = "30s"
+
+
+def load_live_catalog(dsn: str, schemas: Sequence[str] | None = None) -> list[TableInfo]:
+    """Every table of the database at ``dsn`` (or of ``schemas`` only), with ordered columns and defaults."""
+    import psycopg
+
+    from guard.db.connect import connect
+
+    connection = connect(dsn)
+    try:
+        connection.read_only = True
+        with connection.transaction():
+            connection.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (STATEMENT_TIMEOUT,))
+            rows = connection.execute(
+                _COLUMNS_QUERY, {"schemas": list(schemas) if schemas is not None else None}
+            ).fetchall()
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GuardError(
+            f"cannot read the table catalog ({reason}); check that the --dsn user may read pg_catalog"
+        ) from None
+    finally:
+        connection.close()
+    tables: dict[str, TableInfo] = {}
+    for schema, table, column, default in rows:
+        name = f"{schema}.{table}"
+        info = tables.get(name)
+        if info is None:
+            info = tables[name] = TableInfo(name=name, complete=True, sources=["database"])
+        info.columns.append(column)
+        if default is not None:
+            info.defaults[column] = default
+    return list(tables.values())

@@ -1,0 +1,150 @@
+"""Stage 4b: decide what each parsed write really does to the timestamp column.
+
+The parser reports what the statement says (``INSERT INTO jobs (a, b) ...``); this stage adds what the
+catalog and the config know: which schema ``jobs`` lives in, which column is the table's timestamp, whether
+its default is now()-like (a *guarded* table), and whether a positional row reaches that column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from guard.config import Config
+from guard.model import HOLE_PREFIX, ResolvedWrite, Severity, TableInfo, WriteStatement
+from guard.scan.catalog import Catalog, is_now_like
+
+_HOLE = re.compile(re.escape(HOLE_PREFIX) + r"[A-Za-z0-9_]*")
+
+
+def has_hole(name: str) -> bool:
+    """True when an identifier contains a value the extractor could not know."""
+    return HOLE_PREFIX in name
+
+
+def column_list_is_dynamic(write: WriteStatement) -> bool:
+    return write.columns is not None and any(has_hole(c) for c in write.columns)
+
+
+def readable_name(name: str) -> str:
+    """``guard_hole_0.jobs`` -> ``{?}.jobs``, for messages."""
+    return _HOLE.sub("{?}", name)
+
+
+class Resolver:
+    """Resolves writes against one catalog and config; cheap to call once per write."""
+
+    def __init__(self, catalog: Catalog, config: Config) -> None:
+        self.catalog = catalog
+        self.config = config
+        self._guarded: dict[str, Severity] | None = None
+
+    def resolve(self, write: WriteStatement) -> ResolvedWrite:
+        if not write.table or has_hole(write.table):
+            column = self.config.timestamp_column
+            sets, value = supplies_timestamp(write, column, None)
+            return ResolvedWrite(write, None, column, sets, value, guarded=False, table_known=False)
+        info = self.catalog.lookup(write.table)
+        table = info.name if info else self.qualify(write.table)
+        column = self.config.timestamp_column_for(table)
+        sets, value = supplies_timestamp(write, column, info)
+        return ResolvedWrite(
+            write=write,
+            table=table,
+            timestamp_column=column,
+            sets_timestamp=sets,
+            timestamp_value=value,
+            guarded=self.is_guarded(table, info),
+            table_known=self.is_known(table, info),
+            default=info.defaults.get(column) if info else None,
+        )
+
+    def qualify(self, name: str) -> str:
+        """Schema-qualify a name the catalog has never seen: a config-listed table on the search_path wins."""
+        if "." not in name:
+            for schema in self.config.search_path:
+                if f"{schema}.{name}" in self.config.tables:
+                    return f"{schema}.{name}"
+        return self.catalog.qualify(name)
+
+    def is_known(self, table: str, info: TableInfo | None) -> bool:
+        """Whether guard can tell if the table has its timestamp column (catalog or config)."""
+        if self.config.table(table) is not None:
+            return True
+        column = self.config.timestamp_column_for(table)
+        return info is not None and (info.complete or info.has_column(column))
+
+    def is_guarded(self, table: str, info: TableInfo | None) -> bool:
+        """Config ``guarded`` wins; a config-listed table is guarded unless the catalog proves it lacks the
+        column; otherwise the column must have a now()-like default."""
+        column = self.config.timestamp_column_for(table)
+        table_cfg = self.config.table(table)
+        if table_cfg is not None and table_cfg.guarded is not None:
+            return table_cfg.guarded
+        if table_cfg is not None:
+            return not (info is not None and info.complete and not info.has_column(column))
+        default = info.defaults.get(column) if info else None
+        return default is not None and is_now_like(default)
+
+    def guarded_tables(self) -> dict[str, Severity]:
+        """Every table known to be guarded, with the severity its findings get."""
+        if self._guarded is None:
+            self._guarded = self._find_guarded_tables()
+        return self._guarded
+
+    def _find_guarded_tables(self) -> dict[str, Severity]:
+        names = {info.name: info for info in self.catalog.tables()}
+        candidates = set(names) | set(self.config.tables)
+        guarded = {}
+        for name in sorted(candidates):
+            if self.is_guarded(name, names.get(name)):
+                table_cfg = self.config.table(name)
+                severity = table_cfg.severity if table_cfg and table_cfg.severity else self.config.default_severity
+                guarded[name] = severity
+        return guarded
+
+    def guarded_matches(self, name: str) -> list[str]:
+        """Guarded tables a partly dynamic name (``{?}.jobs``, ``titan.{?}``) may denote, most severe first.
+        A name with no literal part matches nothing: it says nothing about its target."""
+        if not _HOLE.sub("", name).strip("._"):
+            return []
+        pattern = _name_pattern(name, self.config.search_path)
+        matches = [(table, sev) for table, sev in self.guarded_tables().items() if pattern.fullmatch(table)]
+        return [table for table, _ in sorted(matches, key=lambda item: (-item[1].rank, item[0]))]
+
+
+def supplies_timestamp(write: WriteStatement, column: str, info: TableInfo | None) -> tuple[bool | None, str | None]:
+    """(does the write give ``column`` a value, the SQL text of that value). None = cannot tell."""
+    if column in write.default_columns:
+        return False, None
+    if write.columns is not None:
+        if column in write.columns:
+            return True, write.value_of(column)
+        return (None, None) if column_list_is_dynamic(write) else (False, None)
+    if write.kind == "copy":
+        return True, None  # COPY without a column list reads every column, the timestamp included
+    if info is None or not info.complete:
+        return None, None
+    if column not in info.columns:
+        return False, None
+    if write.values_width is None:
+        return None, None
+    index = info.columns.index(column)
+    if write.values_width <= index:
+        return False, None
+    # The parser keys positional values "#1", "#2", ... (1-based), as it has no column names to use.
+    position = f"#{index + 1}"
+    if position in write.default_columns:
+        return False, None
+    return True, write.value_of(position)
+
+
+def _name_pattern(name: str, search_path: Iterable[str]) -> re.Pattern[str]:
+    parts = name.split(".")
+    if len(parts) == 1:
+        schemas = "|".join(re.escape(s) for s in search_path) or "public"
+        prefix = f"(?:{schemas})\\."
+    else:
+        prefix = ""
+    regex = "\\.".join(".*".join(re.escape(p) for p in _HOLE.split(part)) for part in parts)
+    return re.compile(prefix + regex)

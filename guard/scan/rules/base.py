@@ -1,0 +1,79 @@
+"""What every rule shares: the context it is judged in and how a verdict becomes a :class:`Finding`.
+
+A rule module exposes ``CODE``, ``NAME``, ``MESSAGE`` (one-line template), ``DEFAULT_SEVERITY``, ``FIXABLE``
+and, for rules about writes, ``check(resolved, ctx) -> Finding | None``. The module docstring is the rule's
+long description (it feeds SARIF ``help`` and mirrors ``docs/rules/<CODE>.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from guard.config import Config
+from guard.model import Finding, ResolvedWrite, Severity, WriteStatement
+
+#: The project's home page (SARIF ``informationUri``) and where the per-rule pages live (SARIF ``helpUri``).
+PROJECT_URL = "https://github.com/pg-schema-guard/pg-schema-guard"
+RULE_DOCS_BASE = f"{PROJECT_URL}/blob/main/docs/rules/"
+
+#: Why an omitted timestamp matters, when the table's config gives no reason of its own.
+GENERIC_WHY = "rows get the load time instead of the business time; history written here looks created at once"
+
+_KIND_LABEL = {"insert": "INSERT", "insert-select": "INSERT ... SELECT", "copy": "COPY", "upsert": "upsert"}
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may consult besides the write itself."""
+
+    config: Config
+    #: name with unresolved parts -> guarded tables it may denote, most severe first (for dynamic SQL)
+    guarded_matches: Callable[[str], list[str]] = lambda _name: []
+
+    def severity_for(self, table: str | None) -> Severity:
+        table_cfg = self.config.table(table) if table else None
+        if table_cfg and table_cfg.severity:
+            return table_cfg.severity
+        return self.config.default_severity
+
+    def why_for(self, table: str | None, fallback: str = GENERIC_WHY) -> str:
+        table_cfg = self.config.table(table) if table else None
+        return table_cfg.why if table_cfg and table_cfg.why else fallback
+
+
+def kind_label(write: WriteStatement) -> str:
+    return _KIND_LABEL.get(write.kind, write.kind.upper())
+
+
+def describe_omission(resolved: ResolvedWrite) -> str:
+    """How the statement fails to set the timestamp column, in the user's terms."""
+    write, column = resolved.write, resolved.timestamp_column
+    label = kind_label(write)
+    if column in write.default_columns:
+        return f"{label} sets {column} to DEFAULT"
+    if write.columns is None:
+        if write.values_width is not None:
+            return f"positional {label} supplies {write.values_width} value(s) and stops before {column}"
+        return f"positional {label} (no column list) into a table whose column order is unknown"
+    if write.kind == "upsert" or write.on_conflict:
+        return f"{label} (ON CONFLICT) omits {column} from its column list"
+    return f"{label} omits {column} from its column list"
+
+
+def finding(code: str, resolved: ResolvedWrite, severity: Severity, message: str, why: str, fixable: bool) -> Finding:
+    """A finding located at the statement; the engine fills in the fingerprint."""
+    write = resolved.write
+    return Finding(
+        rule=code,
+        severity=severity,
+        relpath=write.relpath,
+        line=write.line,
+        column=write.column,
+        table=resolved.table,
+        message=message,
+        why=why,
+        fixable=fixable,
+        fingerprint="",
+        end_line=write.end_line or write.line,
+    )
