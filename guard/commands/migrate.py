@@ -1,0 +1,62 @@
+"""``guard migrate``: apply pending guard revisions (or print their SQL, or downgrade)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from guard.config import load_config, parse_duration
+from guard.db.locks import LockPolicy
+from guard.errors import GuardError, cli_errors
+
+
+@click.command()
+@click.option("--dsn", envvar="GUARD_DSN", help="Database to migrate (or GUARD_DSN).")
+@click.option("--sql", "offline", is_flag=True, help="Print the SQL of the upgrade instead of running it.")
+@click.option("--downgrade", "downgrade_to", metavar="REV", help="Revert down to REV (base removes guard).")
+@click.option("--revision", default="heads", show_default=True, help="Upgrade target.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="guard.toml or pyproject.toml.")
+@click.option("--migrations-dir", type=click.Path(file_okay=False), help="Project revisions (default: config).")
+@click.option("--lock-timeout", default="5s", show_default=True, help="Wait per try for a table lock.")
+@click.option("--lock-tries", default=5, show_default=True, type=click.IntRange(1, 100), help="Tries per lock.")
+@cli_errors
+def migrate(
+    dsn: str | None,
+    offline: bool,
+    downgrade_to: str | None,
+    revision: str,
+    config_path: str | None,
+    migrations_dir: str | None,
+    lock_timeout: str,
+    lock_tries: int,
+) -> None:
+    """Install or upgrade guard and apply the project's guard revisions."""
+    from guard.db import migrate as runner
+
+    config = load_config(Path.cwd(), config_path)
+    directory = migrations_dir or config.migrations_dir
+    if offline:
+        if downgrade_to is not None:
+            raise GuardError("--sql prints upgrades only; run --downgrade against a database")
+        click.echo(runner.offline_sql(revision, directory), nl=False)
+        return
+    if not dsn:
+        raise GuardError("no database given: pass --dsn DSN or set GUARD_DSN (or use --sql to print the SQL)")
+    policy = LockPolicy(timeout_seconds=_seconds(lock_timeout), tries=lock_tries)
+    if downgrade_to is not None:
+        runner.downgrade(dsn, downgrade_to, directory, policy)
+    else:
+        runner.upgrade(dsn, revision, directory, policy)
+    click.echo(f"guard: database at revision {', '.join(runner.current_revisions(dsn)) or 'base'}")
+
+
+def _seconds(value: str) -> float:
+    """``--lock-timeout``: ``"5s"``, ``"500ms"`` or a bare number of seconds."""
+    text = value.strip().lower()
+    try:
+        if text.endswith("ms"):
+            return float(text[:-2]) / 1000
+        return float(text) if text.replace(".", "", 1).isdigit() else parse_duration(text)
+    except ValueError as exc:
+        raise GuardError(f"--lock-timeout: {exc}") from None

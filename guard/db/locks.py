@@ -1,0 +1,75 @@
+"""Polite locking for migrations that alter busy tables.
+
+A migration that queues for an ACCESS EXCLUSIVE lock behind a long transaction blocks every writer that
+arrives after it. So each guard statement runs with a short ``lock_timeout`` inside a savepoint and is
+retried with backoff; when all tries fail the migration stops with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from alembic.operations import Operations
+from psycopg import sql
+from sqlalchemy.exc import DBAPIError
+
+from guard.errors import GuardError
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+@dataclass(frozen=True)
+class LockPolicy:
+    """How long to wait for a lock per try, how many tries, and the first pause between tries."""
+
+    timeout_seconds: float = 5.0
+    tries: int = 5
+    backoff_seconds: float = 1.0
+
+    @classmethod
+    def from_options(cls, opts: dict[str, Any]) -> LockPolicy:
+        """Read the ``guard_lock_*`` options that ``guard migrate`` passes to ``context.configure``."""
+        default = cls()
+        return cls(
+            timeout_seconds=float(opts.get("guard_lock_timeout", default.timeout_seconds)),
+            tries=int(opts.get("guard_lock_tries", default.tries)),
+            backoff_seconds=float(opts.get("guard_lock_backoff", default.backoff_seconds)),
+        )
+
+    def set_timeout_sql(self) -> str:
+        milliseconds = max(1, int(self.timeout_seconds * 1000))
+        return sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{milliseconds}ms")).as_string(None)
+
+
+def execute_politely(operations: Operations, table: str, statement: str) -> None:
+    """Run ``statement`` (which locks ``table``) with the context's :class:`LockPolicy`.
+
+    Offline (``--sql``) the ``SET LOCAL lock_timeout`` is printed before the statement so a DBA running
+    the script gets the same protection, minus the retries.
+    """
+    context = operations.get_context()
+    policy = LockPolicy.from_options(context.opts)
+    if context.as_sql:
+        context.impl.static_output(f"{policy.set_timeout_sql()};\n{statement};\n")
+        return
+    connection = operations.get_bind()
+    for attempt in range(1, policy.tries + 1):
+        savepoint = connection.begin_nested()
+        try:
+            connection.exec_driver_sql(policy.set_timeout_sql())
+            connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
+        except DBAPIError as exc:
+            savepoint.rollback()
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            if attempt < policy.tries:
+                time.sleep(policy.backoff_seconds * 2 ** (attempt - 1))
+            continue
+        savepoint.commit()
+        return
+    raise GuardError(
+        f"could not get a lock on {table} after {policy.tries} tries of {policy.timeout_seconds:g}s: "
+        "another session holds it; retry later or raise --lock-timeout"
+    )

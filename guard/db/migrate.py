@@ -1,0 +1,112 @@
+"""Run the guard lineage (and a project's ``guard protect`` revisions) with Alembic, programmatically.
+
+``script_location`` is the packaged ``guard.migrations``; the project's migrations directory is added as
+an extra version location, so one ``upgrade(dsn)`` installs the schema and then applies every pending
+``op.guard_table`` revision, recording progress in ``guard.alembic_version``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import DBAPIError
+
+from guard.db.locks import LockPolicy
+from guard.errors import GuardError
+
+
+def guard_versions_dir() -> Path:
+    """Directory of the packaged guard revisions (works from a wheel: it is a real package directory)."""
+    return Path(str(resources.files("guard.migrations").joinpath("versions")))
+
+
+def alembic_config(
+    dsn: str | None = None,
+    migrations_dir: str | os.PathLike[str] | None = None,
+    lock_policy: LockPolicy | None = None,
+    output: io.StringIO | None = None,
+) -> Config:
+    """An Alembic :class:`Config` for guard's lineage plus ``migrations_dir`` (if it exists)."""
+    config = Config(output_buffer=output) if output is not None else Config()
+    config.set_main_option("script_location", str(resources.files("guard.migrations")))
+    config.set_main_option("path_separator", "os")
+    locations = [str(guard_versions_dir())]
+    if migrations_dir is not None:
+        user_dir = Path(migrations_dir)
+        if user_dir.is_dir():
+            locations.append(str(user_dir.resolve()))
+        elif user_dir.exists():
+            raise GuardError(f"{user_dir} is not a directory; set migrations_dir to a directory of revisions")
+    config.set_main_option("version_locations", os.pathsep.join(locations))
+    if dsn:
+        config.attributes["dsn"] = dsn
+    policy = lock_policy or LockPolicy()
+    config.attributes["guard_lock_timeout"] = policy.timeout_seconds
+    config.attributes["guard_lock_tries"] = policy.tries
+    config.attributes["guard_lock_backoff"] = policy.backoff_seconds
+    return config
+
+
+def upgrade(
+    dsn: str, revision: str = "heads", migrations_dir: str | None = None, lock_policy: LockPolicy | None = None
+) -> None:
+    """Apply pending revisions up to ``revision`` (default: every head)."""
+    with _translated_errors():
+        command.upgrade(alembic_config(dsn, migrations_dir, lock_policy), revision)
+
+
+def downgrade(
+    dsn: str, revision: str, migrations_dir: str | None = None, lock_policy: LockPolicy | None = None
+) -> None:
+    """Revert applied revisions down to ``revision`` (``base`` removes guard entirely)."""
+    with _translated_errors():
+        command.downgrade(alembic_config(dsn, migrations_dir, lock_policy), revision)
+
+
+def offline_sql(revision: str = "heads", migrations_dir: str | None = None, downgrade_from: str | None = None) -> str:
+    """The SQL of an upgrade to ``revision`` (or of a downgrade ``downgrade_from:revision``), not executed."""
+    buffer = io.StringIO()
+    config = alembic_config(None, migrations_dir, output=buffer)
+    with _translated_errors():
+        if downgrade_from is not None:
+            command.downgrade(config, f"{downgrade_from}:{revision}", sql=True)
+        else:
+            command.upgrade(config, revision, sql=True)
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Turn Alembic and database errors into :class:`GuardError` with the server's message and hint."""
+    try:
+        yield
+    except CommandError as exc:
+        raise GuardError(f"migration failed: {exc}") from None
+    except DBAPIError as exc:
+        raise GuardError(f"migration failed: {describe_database_error(exc.orig)}") from None
+
+
+def describe_database_error(error: BaseException | None) -> str:
+    """First line of the server message, plus its HINT when there is one."""
+    diag = getattr(error, "diag", None)
+    primary = getattr(diag, "message_primary", None) or str(error).strip().splitlines()[0]
+    hint = getattr(diag, "message_hint", None)
+    return f"{primary} (hint: {hint})" if hint else primary
+
+
+def current_revisions(dsn: str) -> list[str]:
+    """Revisions recorded in ``guard.alembic_version`` (empty when nothing is applied)."""
+    from guard.db.connect import connect
+
+    with connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('guard.alembic_version')").fetchone() == (None,):
+            return []
+        return [row[0] for row in conn.execute("SELECT version_num FROM guard.alembic_version ORDER BY 1")]
