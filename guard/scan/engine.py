@@ -284,15 +284,21 @@ def scan_file(source: SourceFile) -> FileScan:
     return result
 
 
+def _never(candidate: SqlCandidate) -> bool:
+    return False
+
+
 def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
     candidates: list[SqlCandidate]
+    reverts_schema: Callable[[SqlCandidate], bool] = _never
     if source.language == "python":
-        if not may_contain_sql(data):
+        if not may_contain_sql(data, _MODULES):
             return
         text, decode_problems = decode_source(data, source.relpath)
         result.diagnostics.extend(decode_problems)
         extraction = extract_python(text, source.relpath, _MODULES)
         candidates = extraction.candidates
+        reverts_schema = extraction.reverts_schema
         result.facts.extend(extraction.schema_facts)
         result.diagnostics.extend(extraction.diagnostics)
     else:
@@ -302,7 +308,8 @@ def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
     for candidate in candidates:
         parsed = parse_candidate(candidate)
         result.writes.extend(parsed.writes)
-        result.facts.extend(parsed.facts)
+        if not reverts_schema(candidate):  # DDL in an Alembic downgrade() undoes the upgrade: not the schema
+            result.facts.extend(parsed.facts)
         result.diagnostics.extend(parsed.diagnostics)
         result.statements += parsed.statements
     result.suppressions.extend(find_suppressions(text, source.relpath))

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import io
 import itertools
 import re
 import tokenize
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ from guard.scan.pydrivers import (
 )
 from guard.scan.pyformat import Arg, brace_format, join_items, percent_format
 from guard.scan.pymodules import ModuleIndex
+from guard.scan.pyprefilter import may_contain_sql as may_contain_sql  # the engine's byte prefilter
 from guard.scan.pyscope import (
     MAX_ALTERNATIVES,
     Binding,
@@ -69,25 +71,6 @@ from guard.scan.pystrings import (
 from guard.scan.python_schema import SCHEMA_CALLS, SchemaCollector, dotted_name, is_downgrade
 from guard.scan.textual import extract_textual, looks_like_sql, starts_like_sql
 
-#: For each lower-case word a SQL-bearing file must contain, the shapes it takes in SQL, driver calls, Alembic
-#: operations and SQLAlchemy definitions. Words are found with plain substring search; shapes are only tried
-#: where a word occurs, so a file without them costs one ``bytes.lower()`` and a few ``find`` calls.
-_FILE_SHAPES = {
-    b"insert": re.compile(rb"insert(?:(?:\s|\\[nt])+into|\s*[\"'{+])"),
-    b"upsert": re.compile(rb"upsert"),
-    b"merge": re.compile(rb"merge\s+into"),
-    b"copy": re.compile(
-        rb"copy(?:\s+[\w\"{}.]+\s*(?:\([^)]*\)\s*)?(?:from|to)\b|_(?:expert|from|records_to_table|to_table))"
-    ),
-    b"alter": re.compile(rb"alter(?:\s+table|_column)"),
-    b"drop": re.compile(rb"drop(?:\s+(?:table|column)|_column|_table)"),
-    b"create": re.compile(
-        rb"create(?:\s+(?:or\s+replace\s+)?(?:\w+\s+){0,3}?(?:table|function|procedure|trigger)|_table)"
-    ),
-    b"column": re.compile(rb"column\("),
-    b"table": re.compile(rb"table(?:\(|name__)"),
-}
-
 _TRANSPARENT_METHODS = frozenset({"strip", "lstrip", "rstrip", "as_string"})
 _BUILTINS = frozenset(dir(builtins))
 #: Lower-case words at least one of which a function body needs to hold SQL or table definitions of its own.
@@ -101,18 +84,13 @@ class PythonExtraction:
     candidates: list[SqlCandidate]
     schema_facts: list[SchemaFact]
     diagnostics: list[Diagnostic]
+    #: Line ranges of module-level ``downgrade()`` functions (Alembic): DDL found there undoes the upgrade.
+    downgrade_lines: tuple[tuple[int, int], ...] = ()
 
-
-def may_contain_sql(data: bytes) -> bool:
-    """Cheap byte-level test used by the engine before decoding and parsing a file."""
-    lowered = data.lower()
-    for word, shape in _FILE_SHAPES.items():
-        at = lowered.find(word)
-        while at != -1:
-            if shape.match(lowered, at):
-                return True
-            at = lowered.find(word, at + 1)
-    return False
+    def reverts_schema(self, candidate: SqlCandidate) -> bool:
+        """Whether ``candidate`` sits in a ``downgrade()``: its writes count, its DDL must not reach the catalog
+        (``op.execute("DROP TABLE ...")`` replayed after the upgrade's ``CREATE TABLE`` would erase the table)."""
+        return any(first <= candidate.line <= last for first, last in self.downgrade_lines)
 
 
 def decode_source(data: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
@@ -135,14 +113,14 @@ def decode_source(data: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
 
 def extract_python(text: str, relpath: str, modules: ModuleIndex | None = None) -> PythonExtraction:
     """Candidates, schema facts and diagnostics of one Python file. Never raises on bad input."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalize_newlines(text)
     tree = _parse(text, relpath)
     if not isinstance(tree, ast.Module):
         return _fallback(text, relpath, _parse_error_line(tree), f"does not parse as Python 3: {_describe(tree)}")
     extractor = Extractor(text, relpath, modules)
     try:
         extractor.run(tree)
-        return PythonExtraction(extractor.candidates(), extractor.schema.facts, [])
+        return PythonExtraction(extractor.candidates(), extractor.schema.facts, [], _downgrade_lines(tree))
     except RecursionError:
         return _fallback(text, relpath, 1, "expressions nested too deeply to analyse")
     except Exception as exc:  # a bug here must not cost the file: say so, and still scan it textually
@@ -152,31 +130,23 @@ def extract_python(text: str, relpath: str, modules: ModuleIndex | None = None) 
         return extraction
 
 
-def module_string_constants(text: str, relpath: str, modules: ModuleIndex | None) -> dict[str, str]:
-    """Module-level names bound to exactly one fully known string (for :class:`ModuleIndex`)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    tree = _parse(text, relpath)
-    if not isinstance(tree, ast.Module):
-        return {}
-    extractor = Extractor(text, relpath, modules, recording=False)
-    try:
-        extractor.run_module_level(tree)
-    except Exception:  # constants are a bonus for importers; a failure here only loses them
-        return {}
-    constants: dict[str, str] = {}
-    for name, bindings in extractor.module.every.items():
-        values: set[str] = set()
-        for binding in bindings:
-            if isinstance(binding, ImportRef) and modules is not None:  # re-exported: ``from .sql import X``
-                value = modules.constants(binding.module).get(binding.name)
-                binding = (pinned(value, (1, 1)),) if value is not None else None
-            if not isinstance(binding, tuple) or any(f.dynamic for f in binding):
-                values.clear()
-                break
-            values.update(f.text for f in binding)
-        if len(values) == 1:
-            constants[name] = values.pop()
-    return constants
+def _downgrade_lines(tree: ast.Module) -> tuple[tuple[int, int], ...]:
+    return tuple(
+        (node.lineno, node.end_lineno or node.lineno)
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_downgrade(node.name)
+    )
+
+
+def parse_module(text: str, relpath: str) -> ast.Module | None:
+    """The module's AST, or None when it does not parse (for readers that only want what parses)."""
+    tree = _parse(normalize_newlines(text), relpath)
+    return tree if isinstance(tree, ast.Module) else None
+
+
+def normalize_newlines(text: str) -> str:
+    """``ast`` positions count ``\\r\\n`` and ``\\r`` as one line break; so must every offset computed here."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _parse(text: str, relpath: str) -> ast.Module | BaseException:
@@ -234,6 +204,10 @@ class Extractor:
         self._handlers = self._statement_handlers()
         self._sql_names: dict[tuple[int, int], frozenset[str]] = {}
         self._class_attr_count = 0  # grows whenever a class attribute is recorded
+        #: Compositions being evaluated, outermost first: whether one mentions SQL decides whether an imported
+        #: name in it is worth a lookup.
+        self._compositions: list[tuple[ast.expr, Scope]] = []
+        self._mentions: dict[int, bool] = {}
 
     # -- driving --
 
@@ -254,7 +228,8 @@ class Extractor:
         args = node.args
         every_arg = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         names = [a.arg for a in every_arg] + [a.arg for a in (args.vararg, args.kwarg) if a is not None]
-        reverts = parent.reverts_schema or (parent is self.module and is_downgrade(node.name))
+        module_level = parent is self.module and class_info is None
+        reverts = parent.reverts_schema or (module_level and is_downgrade(node.name))
         scope = Scope(
             "function",
             parent,
@@ -537,7 +512,7 @@ class Extractor:
                 self.aliases[local] = target
                 self.bind(scope, local, ModuleRef(target))
             return
-        base = self._absolute_module(stmt.module or "", stmt.level)
+        base = self.absolute_module(stmt.module or "", stmt.level)
         for alias in stmt.names:
             if alias.name == "*":
                 continue
@@ -545,7 +520,7 @@ class Extractor:
             self.aliases[local] = f"{base}.{alias.name}" if base else alias.name
             self.bind(scope, local, ImportRef(base, alias.name))
 
-    def _absolute_module(self, module: str, level: int) -> str:
+    def absolute_module(self, module: str, level: int) -> str:
         if not level:
             return module
         current = self.modules.module_name(self.relpath) if self.modules else None
@@ -601,6 +576,11 @@ class Extractor:
             for target in targets:
                 self.bind(scope, target.id, sequence)  # type: ignore[attr-defined]
             return
+        reference = self._deferred_import(value, scope)
+        if reference is not None and all(isinstance(t, ast.Name) for t in targets):
+            for target in targets:
+                self.bind(scope, target.id, reference)  # type: ignore[attr-defined]
+            return
         fragments = self.value(value, scope, "")
         stored = self._store(stmt, fragments) if fragments else None
         for target in targets:
@@ -625,8 +605,7 @@ class Extractor:
             else:
                 self.visit(target, scope, "")
             return
-        current = self.lookup(target.id, scope, target)
-        left = list(current) if isinstance(current, tuple) else None
+        left = self.strings(self.lookup(target.id, scope, target), target)
         if isinstance(stmt.op, ast.Mod):
             result = self._percent(left, stmt.value, scope, "") if left else None
         else:
@@ -682,6 +661,8 @@ class Extractor:
                 value = getattr(stmt, "value", None)
                 if isinstance(value, (ast.List, ast.Tuple)):
                     values.append(self.sequence(value, scope))
+                elif isinstance(value, ast.expr) and (reference := self._deferred_import(value, scope)) is not None:
+                    values.append(reference)
                 elif isinstance(value, ast.expr):
                     fragments = self.value(value, scope, "")
                     values.append(self._store(stmt, fragments) if fragments else None)
@@ -690,32 +671,69 @@ class Extractor:
             self.recording = recording
             self.in_progress.discard(key)
 
-    def _imported(self, module: str, name: str, node: ast.expr) -> list[Fragment] | None:
+    def strings(self, binding: Binding, node: ast.expr) -> list[Fragment] | None:
+        """The string values a name's binding stands for (an imported constant is looked up now)."""
+        if isinstance(binding, tuple):
+            return list(binding)
+        if isinstance(binding, ImportRef):
+            return self._imported(binding, node)
+        return None
+
+    def _deferred_import(self, value: ast.expr, scope: Scope) -> ImportRef | None:
+        """``X = mod.NAME`` outside a class body binds ``X`` to the import itself: the module is only asked for
+        the value if ``X`` is later needed as a string (class attributes are read without a scope, so they resolve
+        at once)."""
+        if scope.kind == "class" or not isinstance(value, (ast.Name, ast.Attribute)):
+            return None
+        return self._import_of(value, scope)
+
+    def _imported(self, reference: ImportRef, node: ast.expr) -> list[Fragment] | None:
+        """The value of an imported constant, asked of the module index only now that a value is needed.
+
+        While extracting (``recording``), only for SQL: inside a composition that mentions SQL (``f"INSERT INTO
+        {names.JOBS} ..."``), or defined in a module that may hold SQL itself (``sql.INSERT_JOB + " ON CONFLICT
+        DO NOTHING"``); a message template from another module, formatted for a log line, costs no parse.
+        Values asked for otherwise (a table name for a schema fact, another module's constant) are always wanted.
+        """
         if self.modules is None:
             return None
-        text = self.modules.constants(module).get(name)
+        needless = self.recording and not self._composing_sql()
+        if needless and not self.modules.may_hold_sql(reference.module):
+            return None
+        text = self.modules.constant(reference.module, reference.name)
         if text is None:
             return None
         return [Fragment(pinned(text, self.at(node)).parts, "constant", product=_EXTERNAL)]
+
+    def _import_reference(self, node: ast.expr, scope: Scope) -> ImportRef | None:
+        """The module and name ``node`` denotes when it names something imported (``X``, ``mod.X``, ``pkg.mod.X``)."""
+        if isinstance(node, ast.Name):
+            binding = self.lookup(node.id, scope, node)
+            return binding if isinstance(binding, ImportRef) else None
+        dotted = dotted_name(node) if isinstance(node, ast.Attribute) else None
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        binding = self.lookup(head, scope, node)
+        if isinstance(binding, ModuleRef):
+            qualified = f"{binding.module}.{rest}"
+        elif isinstance(binding, ImportRef):
+            qualified = f"{binding.module}.{binding.name}.{rest}"
+        else:
+            return None
+        module, _, name = qualified.rpartition(".")
+        return ImportRef(module, name)
 
     def _attribute_value(self, node: ast.Attribute, scope: Scope) -> list[Fragment] | None:
         if self._is_self_attr(node, scope):
             return self._class_attr(scope.class_info, node.attr)  # type: ignore[arg-type]
         if isinstance(node.value, ast.Name) and node.value.id in self.classes:
             return self._class_attr(self.classes[node.value.id], node.attr)
-        dotted = dotted_name(node)
-        if dotted is None:
+        if dotted_name(node) is None:
             self.visit(node.value, scope, "")
             return None
-        head, _, rest = dotted.partition(".")
-        binding = self.lookup(head, scope, node)
-        if isinstance(binding, ModuleRef):
-            module, _, name = f"{binding.module}.{rest}".rpartition(".")
-            return self._imported(module, name, node)
-        if isinstance(binding, ImportRef):
-            module, _, name = f"{binding.module}.{binding.name}.{rest}".rpartition(".")
-            return self._imported(module, name, node)
-        return None
+        reference = self._import_reference(node, scope)
+        return self._imported(reference, node) if reference is not None else None
 
     def _class_attr(self, info: ClassInfo, attr: str, depth: int = 0) -> list[Fragment] | None:
         if attr in info.attrs:
@@ -736,9 +754,48 @@ class Extractor:
             if isinstance(text, str) and self.recording and looks_like_sql(text):
                 self.emitted.append((self.literal(node, text), context))
             return
+        if isinstance(node, (ast.Name, ast.Attribute)) and self._import_of(node, scope) is not None:
+            return  # an imported value used as it is: reported where it is defined, so nothing to look up
         fragments = self.value(node, scope, context)
         if fragments:
             self.root(fragments, context)
+
+    @contextlib.contextmanager
+    def _composing(self, node: ast.expr, scope: Scope) -> Iterator[None]:
+        self._compositions.append((node, scope))
+        try:
+            yield
+        finally:
+            self._compositions.pop()
+
+    def _composing_sql(self) -> bool:
+        """Whether a composition being evaluated mentions SQL: a literal with a SQL keyword, or a name of this
+        file holding one (examined only when an import is about to be looked up)."""
+        for node, scope in self._compositions:
+            mentions = self._mentions.get(id(node))
+            if mentions is None:
+                mentions = self._mentions[id(node)] = self._mentions_sql(node, scope)
+            if mentions:
+                return True
+        return False
+
+    def _mentions_sql(self, node: ast.expr, scope: Scope) -> bool:
+        for child in ast.walk(node):
+            if isinstance(child, ast.Constant) and isinstance(child.value, str) and _SQL_KEYWORD.search(child.value):
+                return True
+            if isinstance(child, ast.Name):
+                binding = self.lookup(child.id, scope, child)
+                if isinstance(binding, tuple) and any(map(_holds_sql, binding)):
+                    return True
+        return False
+
+    def _import_of(self, node: ast.Name | ast.Attribute, scope: Scope) -> ImportRef | None:
+        """Like :meth:`_import_reference`, but ``self.X`` and ``Class.X`` are this file's class attributes."""
+        if isinstance(node, ast.Attribute) and (
+            self._is_self_attr(node, scope) or (isinstance(node.value, ast.Name) and node.value.id in self.classes)
+        ):
+            return None
+        return self._import_reference(node, scope)
 
     def visit_children(self, node: ast.AST, scope: Scope, context: str) -> None:
         for child in ast.iter_child_nodes(node):
@@ -753,12 +810,7 @@ class Extractor:
         Either way, strings nested in ``node`` that are used on their own (call arguments...) are handled.
         """
         if isinstance(node, ast.Name):
-            binding = self.lookup(node.id, scope, node)
-            if isinstance(binding, tuple):
-                return list(binding)
-            if isinstance(binding, ImportRef):
-                return self._imported(binding.module, binding.name, node)
-            return None
+            return self.strings(self.lookup(node.id, scope, node), node)
         if isinstance(node, ast.Constant):
             return [self.literal(node, node.value)] if isinstance(node.value, str) else None
         if isinstance(node, ast.Call):
@@ -766,9 +818,11 @@ class Extractor:
         if isinstance(node, ast.Attribute):
             return self._attribute_value(node, scope)
         if isinstance(node, ast.JoinedStr):
-            return self._fstring(node, scope, context)
+            with self._composing(node, scope):
+                return self._fstring(node, scope, context)
         if isinstance(node, ast.BinOp):
-            return self._binop(node, scope, context)
+            with self._composing(node, scope):
+                return self._binop(node, scope, context)
         if isinstance(node, ast.IfExp):
             self.visit(node.test, scope, "")
             return self._alternatives([node.body, node.orelse], scope, context)
@@ -944,9 +998,10 @@ class Extractor:
         if isinstance(func, ast.Attribute):
             method = func.attr
             if method in ("format", "join") or method in _TRANSPARENT_METHODS:
-                receiver = self.value(func.value, scope, context)
-                if receiver:
-                    return self._string_method(node, method, receiver, scope, context)
+                with self._composing(node, scope):
+                    receiver = self.value(func.value, scope, context)
+                    if receiver:
+                        return self._string_method(node, method, receiver, scope, context)
                 self.visit_arguments(node, scope, call_context(dotted, canonical))
                 return None
         if last in SQL_COMPOSABLES and is_psycopg_sql(canonical):

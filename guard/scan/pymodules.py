@@ -2,29 +2,46 @@
 
 ``from titan.sql import INSERT_JOB`` is common: the SQL lives in one module and is executed from others. The
 index maps dotted module names to the tree's files (packages, ``__init__.py``, ``src/`` layouts, and trees whose
-import root is a sub-directory) and parses a module only when an importer asks for its constants; results are
-cached for the life of the index (one per worker process).
+import root is a sub-directory) and answers one question, lazily: which single string does ``module.NAME`` hold?
+
+Resolution must stay cheap on trees where every module imports dozens of others (a large site-packages): the
+extractor only asks for names whose value it needs (pieces of a composed string that mentions SQL or comes from a
+module that may hold SQL, table names), a module is read and parsed at most once per process, and only when its
+bytes show a top-level binding of the requested name; only that name's own assignments are then evaluated. An
+imported name's value is followed into its defining module (re-exports, ``"INSERT INTO " + JOBS``) at most
+:data:`MAX_IMPORT_DEPTH` modules deep, and import cycles end the chain. Answers are cached for the life of the
+index (one per worker process).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from guard.scan.pyprefilter import may_contain_sql
+
+if TYPE_CHECKING:
+    from guard.scan.pyconstants import ModuleConstants
 
 #: Directories that hold the import root in common layouts; a module path is also known without them.
 _LAYOUT_ROOTS = ("src", "lib", "python")
+#: How many modules a constant's value may be followed through (``a.X = b.Y + ...``, ``b.Y = c.Z``...).
+MAX_IMPORT_DEPTH = 4
 
 
 class ModuleIndex:
-    """Maps dotted module names of the scanned tree to files, lazily parses them for module-level string
-    constants (cached)."""
+    """Maps dotted module names of the scanned tree to files; resolves module-level string constants on demand."""
 
     def __init__(self, root: str, relpaths: Iterable[str]) -> None:
         self.root = root
         self._canonical: dict[str, str] = {}  # relpath -> dotted name from the root (layout dir stripped)
         self._by_suffix: dict[str, list[str]] = {}  # dotted suffix -> relpaths
-        self._cache: dict[str, dict[str, str]] = {}
-        self._in_progress: set[str] = set()
+        self._modules: dict[str, _ModuleSource | None] = {}  # relpath -> its source (None: unreadable)
+        self._values: dict[tuple[str, str], str | None] = {}  # (relpath, name) -> resolved constant
+        self._chain: list[tuple[str, str]] = []  # constants being resolved, outermost first
+        self._cuts = 0  # how often the depth bound or a cycle stopped a resolution
         for relpath in relpaths:
             parts = _module_parts(relpath)
             if not parts:
@@ -52,32 +69,94 @@ class ModuleIndex:
         best = [relpath for relpath in found if len(self._canonical[relpath]) == shortest]
         return best[0] if len(best) == 1 else None
 
-    def constants(self, module: str) -> dict[str, str]:
-        """NAME -> resolved string value (only unambiguous ones)."""
-        cached = self._cache.get(module)
-        if cached is not None:
-            return cached
+    def constant(self, module: str, name: str) -> str | None:
+        """The one fully known string ``module.name`` holds at module level; None if unknown or ambiguous."""
         relpath = self.relpath(module)
-        if relpath is None or relpath in self._in_progress:  # unknown module, or an import cycle
-            return {}
-        self._in_progress.add(relpath)
+        if relpath is None:
+            return None
+        key = (relpath, name)
+        if key in self._values:
+            return self._values[key]
+        if key in self._chain or len(self._chain) >= MAX_IMPORT_DEPTH:
+            self._cuts += 1  # an import cycle, or too deep: unknown here, but not cached as unknown
+            return None
+        cuts = self._cuts
+        self._chain.append(key)
         try:
-            result = self._load(relpath)
+            parsed = self._module(relpath)
+            value = parsed.value(name) if parsed is not None else None
         finally:
-            self._in_progress.discard(relpath)
-        self._cache[module] = result
-        return result
+            self._chain.pop()
+        if self._cuts == cuts:  # a value computed under a cut may be known when asked for directly
+            self._values[key] = value
+        return value
 
-    def _load(self, relpath: str) -> dict[str, str]:
-        from guard.scan.extract_python import decode_source, module_string_constants
+    def may_hold_sql(self, module: str) -> bool:
+        """Whether the module's bytes pass the prefilter (cached): only then can its constants be statements."""
+        relpath = self.relpath(module)
+        source = self._module(relpath) if relpath is not None else None
+        return source is not None and source.holds_sql
 
+    def _module(self, relpath: str) -> _ModuleSource | None:
+        if relpath not in self._modules:
+            self._modules[relpath] = _ModuleSource.load(self, relpath)
+        return self._modules[relpath]
+
+
+class _ModuleSource:
+    """One module's bytes; parsed (once) only when a name it binds at top level is asked for."""
+
+    def __init__(self, index: ModuleIndex, relpath: str, data: bytes) -> None:
+        self.index = index
+        self.relpath = relpath
+        self.data = data
+        self._constants: ModuleConstants | None = None
+        self._holds_sql: bool | None = None
+
+    @property
+    def holds_sql(self) -> bool:
+        if self._holds_sql is None:
+            self._holds_sql = may_contain_sql(self.data)
+        return self._holds_sql
+
+    @classmethod
+    def load(cls, index: ModuleIndex, relpath: str) -> _ModuleSource | None:
         try:
-            with open(os.path.join(self.root, relpath), "rb") as handle:
+            with open(os.path.join(index.root, relpath), "rb") as handle:
                 data = handle.read()
         except OSError:
-            return {}
-        text, _ = decode_source(data, relpath)
-        return module_string_constants(text, relpath, self)
+            return None
+        return None if b"\0" in data else cls(index, relpath, data)
+
+    def value(self, name: str) -> str | None:
+        if not binds_at_top_level(self.data, name):
+            return None
+        if self._constants is None:
+            from guard.scan.extract_python import decode_source
+            from guard.scan.pyconstants import ModuleConstants
+
+            text, _ = decode_source(self.data, self.relpath)
+            self._constants = ModuleConstants(text, self.relpath, self.index)
+        return self._constants.value(name)
+
+
+def binds_at_top_level(data: bytes, name: str) -> bool:
+    """Cheap necessary test, on bytes: ``name`` is an assignment target (``NAME =``, ``NAME: T =``, ``A = NAME =``,
+    ``A, NAME = ...``) or imported by a ``from`` import in the module. Classes, functions and absent names fail it,
+    so looking up ``exp.Column`` or ``os.path`` never parses the module."""
+    pattern = _BINDING_PATTERNS.get(name)
+    if pattern is None:
+        word = re.escape(name.encode("utf-8", "replace"))
+        chained = rb"^[ \t]*(?:[\w.]+[ \t]*=(?!=)[ \t]*)*"  # ``A = B = `` before the name
+        target = chained + rb"[(\[]?[\w \t,*]*?\b" + word + rb"\b[\w \t,*)\]]*(?::[^=\n]*)?=(?!=)"
+        imported = rb"^[ \t]*from[ \t][^\n]*?\bimport\b(?:[ \t]*\([^)]*|[^\n#;]*)\b" + word + rb"\b"
+        pattern = re.compile(target + b"|" + imported, re.MULTILINE)
+        _BINDING_PATTERNS[name] = pattern
+    return pattern.search(data) is not None
+
+
+#: One compiled test per name asked for (a process asks for a few hundred distinct names at most).
+_BINDING_PATTERNS: dict[str, re.Pattern[bytes]] = {}
 
 
 def _module_parts(relpath: str) -> list[str]:

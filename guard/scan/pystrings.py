@@ -38,7 +38,7 @@ _SIMPLE_ESCAPES = {
     "t": "\t",
     "v": "\v",
 }
-#: Lone surrogates (``"\\ud8ff"`` in a literal) cannot be encoded, so no driver can send them and no report can
+#: Lone surrogates (an ``\\ud8ff`` escape in a literal) cannot be encoded, so no driver can send them and no report can
 #: print them; each becomes U+FFFD (one character for one, so positions stay exact).
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPE = re.compile(r"\\(?:N\{[^}\n]*\}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.)", re.S)

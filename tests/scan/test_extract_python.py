@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from guard.model import SqlCandidate
-from guard.scan.extract_python import decode_source, extract_python, may_contain_sql
+from guard.scan.extract_python import decode_source, extract_python
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "python"
 KEYWORD = re.compile(r"(?i)\b(insert|copy|create|alter|drop|merge|with)\b")
@@ -239,17 +239,6 @@ def test_crlf_source() -> None:
     source = 'x = 1\r\ncur.execute("""\r\n  INSERT INTO t (a) VALUES (1)""")\r\n'
     (candidate,) = extract_python(source, "w.py").candidates
     assert candidate.position(candidate.text.index("INSERT")) == (3, 3)
-
-
-def test_may_contain_sql_prefilter() -> None:
-    assert may_contain_sql(b'cur.execute("insert into jobs values (1)")')
-    assert may_contain_sql(b'sql = f"INSERT\\n   INTO {t}"')
-    assert may_contain_sql(b"op.add_column('jobs', sa.Column('x', sa.Integer))")
-    assert may_contain_sql(b"class Job(Base):\n    __tablename__ = 'jobs'\n")
-    assert may_contain_sql(b"await conn.copy_records_to_table('jobs', records=r)")
-    assert may_contain_sql(b'cur.execute("COPY jobs FROM STDIN")')
-    assert not may_contain_sql(b"import copy\nitems.insert(0, x)\nd = copy.copy(e)\nos.makedirs(p)\n")
-    assert not may_contain_sql(b"")
 
 
 def test_decode_source_cookie_bom_and_garbage() -> None:

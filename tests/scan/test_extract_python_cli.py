@@ -35,3 +35,30 @@ def test_scan_reports_python_writes_across_modules_and_legacy_files(tmp_path: Pa
     assert ("py2_legacy.py", 8, "titan.jobs", False) in writes
     diagnostics = {(d["path"], d["kind"]) for d in report["diagnostics"]}
     assert ("py2_legacy.py", "parse-error") in diagnostics
+
+
+def test_alembic_downgrade_does_not_erase_the_table_upgrade_created(tmp_path: Path) -> None:
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    shutil.copy(FIXTURES / "alembic_downgrade.py", versions / "0002_audit.py")
+    (tmp_path / "audit.py").write_text(
+        'def record(conn):\n    conn.execute("INSERT INTO titan.audit (id) VALUES (%s)", (1,))\n'
+    )
+
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json", "--jobs", "1", "--no-progress"])
+    report = json.loads(result.output)
+    findings = {(f["rule"], f["path"], f["table"]) for f in report["findings"]}
+    assert ("GRD001", "audit.py", "titan.audit") in findings  # guarded: the upgrade's now() default counts
+    assert not any(rule == "GRD003" for rule, _, _ in findings)  # not "schema unknown"
+    assert {"name": "titan.audit", "guarded": True, "default": "now()"}.items() <= next(
+        t for t in report["tables"] if t["name"] == "titan.audit"
+    ).items()
+
+
+def test_a_lone_surrogate_escape_in_sql_does_not_crash_the_scan(tmp_path: Path) -> None:
+    """Regression: ``"\\ud8ff"`` (as in CPython's own tests) reached the fingerprint hash and aborted the scan."""
+    (tmp_path / "odd.py").write_text("def f(cur):\n    cur.execute(\"INSERT INTO t (a) VALUES ('\\ud8ff')\")\n")
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json", "--jobs", "1", "--no-progress"])
+    assert result.exit_code in (0, 1), result.output
+    (write,) = json.loads(result.output)["writes"]
+    assert (write["table"], write["line"]) == ("public.t", 2)

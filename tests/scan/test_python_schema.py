@@ -135,3 +135,17 @@ def test_only_module_level_downgrade_functions_are_skipped() -> None:
         ("kept", "drop_table"),
         ("also_kept", "drop_table"),
     ]
+
+
+def test_sql_in_a_downgrade_is_marked_so_its_ddl_stays_out_of_the_catalog() -> None:
+    source = (
+        "from alembic import op\n"
+        "def upgrade():\n"
+        '    op.execute("CREATE TABLE t (id int, created_at timestamptz DEFAULT now())")\n'
+        "def downgrade():\n"
+        '    op.execute("DROP TABLE t")\n'
+        "async def downgrade_reporting():\n"
+        '    op.execute("ALTER TABLE t DROP COLUMN created_at")\n'
+    )
+    result = extract_python(source, "v.py")
+    assert [(c.line, result.reverts_schema(c)) for c in result.candidates] == [(3, False), (5, True), (7, True)]
