@@ -9,7 +9,6 @@ quoted in the file — ``guard patch`` never re-prints a string.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -17,20 +16,7 @@ import libcst as cst
 
 from guard.model import HOLE_PREFIX
 from guard.patch.sql_edit import Edit, Unfixable
-
-_SIMPLE_ESCAPES = {
-    "\\": "\\",
-    "'": "'",
-    '"': '"',
-    "a": "\a",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "v": "\v",
-}
-_HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
+from guard.scan.pystrings import escape_at
 
 StringLeaf = cst.SimpleString | cst.FormattedStringText
 
@@ -176,35 +162,12 @@ def _decode(raw_text: str, start: int, end: int, *, raw: bool, fstring: bool) ->
             index.append(i)
             i += 1
             continue
-        decoded, width = _escape_at(raw_text, i)
+        decoded, width = escape_at(raw_text, i)
         for c in decoded:
             chars.append(c)
             index.append(i)
         i += width
     return "".join(chars), index
-
-
-def _escape_at(text: str, i: int) -> tuple[str, int]:
-    """Decode the backslash escape at ``text[i]``: (value, raw width)."""
-    nxt = text[i + 1 : i + 2]
-    if nxt == "\n":  # line continuation
-        return "", 2
-    if text[i + 1 : i + 3] == "\r\n":
-        return "", 3
-    if nxt in _SIMPLE_ESCAPES:
-        return _SIMPLE_ESCAPES[nxt], 2
-    if nxt in _HEX_WIDTH:
-        width = _HEX_WIDTH[nxt]
-        return chr(int(text[i + 2 : i + 2 + width], 16)), 2 + width
-    if nxt.isdigit() and nxt < "8":
-        j = i + 1
-        while j < i + 4 and j < len(text) and text[j] in "01234567":
-            j += 1
-        return chr(int(text[i + 1 : j], 8)), j - i
-    if nxt == "N" and text[i + 2 : i + 3] == "{":
-        close = text.index("}", i)
-        return unicodedata.lookup(text[i + 3 : close]), close - i + 1
-    return "\\" + nxt, 2
 
 
 def apply_leaf_edits(leaf: StringLeaf, edits: list[tuple[int, int, str]]) -> StringLeaf:

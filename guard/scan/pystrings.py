@@ -359,6 +359,20 @@ def decode_escape(sequence: str) -> str:
     return sequence  # unknown escapes keep the backslash, as Python does
 
 
+def escape_at(text: str, pos: int) -> tuple[str, int]:
+    """Decode the backslash escape at ``text[pos]`` of a (non-raw) str literal: (its value, its width in the source).
+
+    ``guard patch`` maps edits through it; the scanner's :func:`decode_body` rests on the same
+    :func:`decode_escape`, so both read a literal exactly as Python does.
+    """
+    if text.startswith("\\\r\n", pos):  # line continuation in a CRLF file
+        return "", 3
+    match = _ESCAPE.match(text, pos)
+    if match is None:  # a lone backslash at the very end of the text
+        return text[pos:], len(text) - pos
+    return decode_escape(match.group()), match.end() - pos
+
+
 def decode_body(src: SourceText, start: int, end: int, raw: bool) -> list[TextRun]:
     """Decode a literal body into runs of text, each run written contiguously from (line, column)."""
     text = src.text
