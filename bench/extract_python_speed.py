@@ -13,10 +13,10 @@ Usage: .venv/bin/python bench/extract_python_speed.py [DIR ...]
 
 from __future__ import annotations
 
+import argparse
 import ast
 import contextlib
 import os
-import sys
 import sysconfig
 import time
 import warnings
@@ -40,7 +40,12 @@ def python_files(roots: list[str]) -> list[tuple[str, str, bytes]]:
 
 
 def main() -> int:
-    roots = sys.argv[1:] or [sysconfig.get_paths()["stdlib"]]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("roots", nargs="*", help="directories to read (default: the standard library)")
+    roots = parser.parse_args().roots or [sysconfig.get_paths()["stdlib"]]
+    missing = [root for root in roots if not os.path.isdir(root)]
+    if missing:
+        parser.error(f"not a directory: {', '.join(missing)}")
     files = python_files(roots)
     total_lines = sum(data.count(b"\n") for _, _, data in files)
     indexes = {root: ModuleIndex(root, [rel for r, rel, _ in files if r == root]) for root in roots}

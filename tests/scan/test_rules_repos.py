@@ -32,6 +32,7 @@ def test_unparsable_python_is_a_diagnostic_and_still_scanned() -> None:
     assert any(d.path == "legacy_py2.py" and d.kind == "parse-error" for d in result.diagnostics)
     [finding] = result.findings
     assert finding.rule == "GRD001" and not finding.fixable  # best effort: guard patch will not touch it
+    assert "best effort" in finding.message  # every report format says how it was found
     [write] = [r.write for r in result.writes if r.write.relpath == "legacy_py2.py"]
     assert write.best_effort
 

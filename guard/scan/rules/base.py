@@ -53,6 +53,9 @@ def describe_omission(resolved: ResolvedWrite) -> str:
     if column in write.default_columns:
         return f"{label} sets {column} to DEFAULT"
     if write.columns is None:
+        if write.values_width is not None and write.default_columns:
+            # positional DEFAULT keys are "#n": the row either stops short or gives the column DEFAULT
+            return f"positional {label} gives {column} no value of its own (DEFAULT, or too few values)"
         if write.values_width is not None:
             return f"positional {label} supplies {write.values_width} value(s) and stops before {column}"
         return f"positional {label} (no column list) into a table whose column order is unknown"
@@ -64,6 +67,8 @@ def describe_omission(resolved: ResolvedWrite) -> str:
 def finding(code: str, resolved: ResolvedWrite, severity: Severity, message: str, why: str, fixable: bool) -> Finding:
     """A finding located at the statement; the engine fills in the fingerprint."""
     write = resolved.write
+    if write.best_effort:
+        message += " (best effort: found by the textual pass, the file does not parse)"
     return Finding(
         rule=code,
         severity=severity,
