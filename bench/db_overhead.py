@@ -78,6 +78,8 @@ def create_tables(conn: psycopg.Connection) -> dict[str, str]:
         pk = "PRIMARY KEY" if variant.primary_key else ""
         conn.execute(
             f"CREATE TABLE {table} (id bigint {pk}, created_at timestamptz NOT NULL DEFAULT now(), biz date, v int)"
+            # autovacuum would wake after each 1M-row load and compete for the cores during the next timing
+            " WITH (autovacuum_enabled = false)"
         )
         variant.setup(conn, table)
         tables[variant.name] = table
