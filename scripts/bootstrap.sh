@@ -7,8 +7,15 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+# pip and setuptools are chatty even with --quiet; keep their output in a log and show it only on failure.
+log=.venv/bootstrap.log
+echo "bootstrap: installing guard and its test tools into .venv (log: $log)" >&2
+if ! { .venv/bin/python -m pip install --quiet --upgrade pip && .venv/bin/python -m pip install --quiet -e '.[test]'; } \
+    >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "bootstrap: pip install failed; the output above says why" >&2
+  exit 1
+fi
 
 have_pg_server() {
   [ -n "${GUARD_TEST_DSN:-}" ] && return 0
