@@ -144,7 +144,7 @@ def _severity(source: str, key: str, value: Any) -> Severity:
 def normalize_table_name(name: str, default_schema: str = "public") -> str:
     """Fold a config table name as Postgres would: unquoted parts lower-case, ``"Quoted"`` kept."""
     parts = []
-    for raw in _split_qualified(name):
+    for raw in split_table_name(name):
         if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
             parts.append(raw[1:-1].replace('""', '"'))
         else:
@@ -154,7 +154,8 @@ def normalize_table_name(name: str, default_schema: str = "public") -> str:
     return ".".join(parts[-2:])
 
 
-def _split_qualified(name: str) -> list[str]:
+def split_table_name(name: str) -> list[str]:
+    """Split ``schema.table`` on dots outside double quotes; parts keep their quotes (``'a."b.c"'`` -> 2 parts)."""
     parts, current, quoted = [], "", False
     for ch in name.strip():
         if ch == '"':

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from guard.config import ConfigError, load_config, normalize_table_name, parse_duration
+from guard.config import ConfigError, load_config, normalize_table_name, parse_duration, split_table_name
 from guard.model import Severity
 
 EXAMPLE_TOML = """
@@ -121,3 +121,16 @@ def test_table_names_fold_like_postgres(name: str, expected: str) -> None:
 @pytest.mark.parametrize(("value", "seconds"), [("30m", 1800), ("24h", 86400), ("7d", 604800), (2, 7200), ("90s", 90)])
 def test_durations(value: str | int, seconds: float) -> None:
     assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("jobs", ["jobs"]),
+        ("titan.jobs", ["titan", "jobs"]),
+        ('"a.b".c', ['"a.b"', "c"]),
+        ('titan."Jobs"', ["titan", '"Jobs"']),
+    ],
+)
+def test_split_table_name_respects_quotes(name: str, parts: list[str]) -> None:
+    assert split_table_name(name) == parts

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
+from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.watch import options
-from guard.watch.catalog import GUARD_SCHEMA, list_tables
+from guard.watch.catalog import GUARD_SCHEMA, list_tables, missing_schemas
 from guard.watch.freshness import LEVELS, STATUS_LEVEL, Freshness, inventory, worst_level
 from guard.watch.output import console, emit_json, hours, short_time
 from guard.watch.session import transaction
@@ -39,6 +39,9 @@ def freshness(
     cfg = options.load(config_path)
     wanted = [s.lower() for s in schemas] or [s for s in cfg.search_path if s != GUARD_SCHEMA]
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
+        unknown = missing_schemas(conn, wanted) if schemas else []
+        if unknown:
+            raise GuardError(f"no schema {', '.join(unknown)} in this database; check --schema (names are case-folded)")
         results = inventory(conn, list_tables(conn, wanted), cfg)
     if output_format == "json":
         emit_json("freshness", freshness_payload(results, wanted, fail_on))

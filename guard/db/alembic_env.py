@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 import guard.db.operations  # noqa: F401  (registers op.guard_table & co. for the revisions)
+from guard.db.connect import connect
 from guard.errors import GuardError
 
 VERSION_TABLE_SCHEMA = "guard"
@@ -56,12 +57,10 @@ def run_online() -> None:
     dsn = _dsn()
     if not dsn:
         raise GuardError("no database to migrate: pass --dsn (or set GUARD_DSN)")
-    import psycopg
-
-    def connect() -> psycopg.Connection:
-        return psycopg.connect(dsn, application_name="guard migrate", connect_timeout=10)
-
-    engine = create_engine("postgresql+psycopg://", creator=connect, poolclass=NullPool)
+    # guard's own connect(): an unreachable server or a malformed DSN fails with what to check, like every command.
+    engine = create_engine(
+        "postgresql+psycopg://", creator=lambda: connect(dsn, application_name="guard migrate"), poolclass=NullPool
+    )
     with engine.connect() as connection:
         # The version table lives in schema guard, which must exist before Alembic creates it. Checked first:
         # CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import rev_id
 
 from guard.db.migrate import alembic_config
-from guard.db.operations import GuardSettings
+from guard.db.operations import GuardSettings, table_spelling
 from guard.errors import GuardError
 
 
@@ -44,21 +44,23 @@ def _inside(path: Path, directory: Path) -> bool:
 def render_guard_table(table: str, settings: GuardSettings) -> tuple[str, str, str]:
     """(message, upgrade body, downgrade body) of a revision guarding ``table``."""
     s = settings
+    spelled = table_spelling(table)
     upgrade = (
-        f"op.guard_table(\n        {table!r},\n        column={s.column!r},\n"
+        f"op.guard_table(\n        {spelled!r},\n        column={s.column!r},\n"
         f"        business_column={s.business_column!r},\n        mode={s.mode!r},\n"
         f"        min_rows={s.min_rows!r},\n        window={s.window!r},\n        min_span={s.min_span!r},\n"
         f"        ingested_column={s.ingested_column!r},\n    )"
     )
-    return f"guard {table} ({s.mode} mode)", upgrade, f"op.unguard_table({table!r})"
+    return f"guard {table} ({s.mode} mode)", upgrade, f"op.unguard_table({spelled!r})"
 
 
 def render_set_mode(table: str, mode: str, from_mode: str) -> tuple[str, str, str]:
     """(message, upgrade body, downgrade body) of a revision moving ``table`` from ``from_mode`` to ``mode``."""
+    spelled = table_spelling(table)
     return (
         f"guard {table}: {from_mode} -> {mode}",
-        f"op.guard_set_mode({table!r}, {mode!r}, from_mode={from_mode!r})",
-        f"op.guard_set_mode({table!r}, {from_mode!r}, from_mode={mode!r})",
+        f"op.guard_set_mode({spelled!r}, {mode!r}, from_mode={from_mode!r})",
+        f"op.guard_set_mode({spelled!r}, {from_mode!r}, from_mode={mode!r})",
     )
 
 
@@ -91,6 +93,11 @@ def downgrade() -> None:
 '''
 
 
+def _docstring_text(text: str) -> str:
+    """``text`` safe inside the revision's docstring: a quote in a table name must not end it early."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def write_revision(migrations_dir: Path, message: str, upgrade: str, downgrade: str) -> Path:
     """Create ``migrations_dir`` if needed and write a new revision file; returns its path."""
     migrations_dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +108,7 @@ def write_revision(migrations_dir: Path, message: str, upgrade: str, downgrade: 
     created = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     path.write_text(
         _TEMPLATE.format(
-            message=message,
+            message=_docstring_text(message),
             revision=revision,
             down_revision=down_revision,
             created=created,

@@ -2,36 +2,46 @@
 
 Shared by ``guard status`` and ``guard doctor``: it reads the registry and checks the catalog, so a
 trigger someone dropped or disabled by hand shows up as a problem instead of a false sense of safety.
+Also the one place that answers "is the guard schema installed here?" for every command.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from guard.errors import GuardError
+
+if TYPE_CHECKING:
+    import psycopg
 
 #: Triggers a healthy guarded table has. Enforce mode needs none for omissions: its CHECK constraint rejects.
 OMISSION_TRIGGERS = ("zz_guard_omitted_timestamp", "zz_guard_report")
 BURST_TRIGGER = "zz_guard_burst"
 
+# One statement for the whole report (not one per table): the registry, the counts, and per table its
+# triggers (name -> tgenabled) and whether its CHECK constraint exists (NULL) and is validated.
 _QUERY = """
-SELECT p.table_name, p.mode, p.timestamp_column, p.business_column, p.installed_at,
-       (SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname || '.' || c.relname = p.table_name) AS relid,
+SELECT p.table_name, p.mode, p.timestamp_column, p.business_column, p.installed_at, t.relid,
        (SELECT count(*) FROM guard.violations v WHERE v.table_name = p.table_name AND v.action = 'audit') AS violations,
        (SELECT count(*) FROM guard.violations v WHERE v.table_name = p.table_name AND v.action = 'bypass') AS bypasses,
        (SELECT count(*) FROM guard.quarantine q WHERE q.table_name = p.table_name) AS quarantined,
        (SELECT count(*) FROM guard.quarantined_rows r WHERE r.table_name = p.table_name AND r.released_at IS NULL)
-           AS quarantined_rows_open
+           AS quarantined_rows_open,
+       (SELECT coalesce(jsonb_object_agg(tg.tgname, tg.tgenabled::text), '{}')
+          FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = t.relid AND NOT tg.tgisinternal) AS triggers,
+       (SELECT con.convalidated FROM pg_catalog.pg_constraint con
+         WHERE con.conrelid = t.relid AND con.conname = guard.check_name(t.relid, p.timestamp_column))
+           AS check_validated
 FROM guard.protected_tables p
+LEFT JOIN LATERAL (
+    SELECT c.oid AS relid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname || '.' || c.relname = p.table_name
+) t ON true
 ORDER BY p.table_name
 """
 
-_TRIGGERS = "SELECT tgname, tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = %s AND NOT tgisinternal"
-_CHECK = "SELECT convalidated FROM pg_catalog.pg_constraint WHERE conrelid = %s AND conname = guard.check_name(%s, %s)"
+_NOT_INSTALLED = "the guard schema is not installed in this database; run `guard migrate --dsn ...` first"
 
 
 @dataclass
@@ -53,38 +63,45 @@ class GuardedTable:
 
 
 def guard_installed(conn: psycopg.Connection) -> bool:
-    row = conn.execute("SELECT to_regclass('guard.protected_tables') IS NOT NULL").fetchone()
+    """True when ``guard migrate`` has installed the schema: its registry and quarantine tables both exist."""
+    row = conn.execute(
+        "SELECT to_regclass('guard.protected_tables') IS NOT NULL AND to_regclass('guard.quarantined_rows') IS NOT NULL"
+    ).fetchone()
     return bool(row and row[0])
+
+
+def require_guard_schema(conn: psycopg.Connection) -> None:
+    """Fail with the fix when the ``guard`` schema (installed by ``guard migrate``) is missing."""
+    if not guard_installed(conn):
+        raise GuardError(_NOT_INSTALLED)
 
 
 def guarded_tables(conn: psycopg.Connection) -> list[GuardedTable]:
     """Every guarded table with its counts and any problem found in the catalog."""
-    if not guard_installed(conn):
-        raise GuardError("guard is not installed in this database; run `guard migrate --dsn ...` first")
+    require_guard_schema(conn)
     result = []
     for row in conn.execute(_QUERY).fetchall():
-        name, mode, column, business, installed_at, relid, violations, bypasses, quarantined, open_rows = row
+        name, mode, column, business, installed_at, relid, violations, bypasses, quarantined, open_rows = row[:10]
+        triggers, check_validated = row[10:]
         table = GuardedTable(
             table=name, mode=mode, timestamp_column=column, business_column=business,
             burst_guard=business is not None, installed_at=installed_at.isoformat(), violations=violations,
             bypasses=bypasses, quarantined=quarantined, quarantined_rows_open=open_rows,
         )  # fmt: skip
-        table.problems = _problems(conn, relid, table) if relid else ["table no longer exists"]
+        table.problems = _problems(table, triggers, check_validated) if relid else ["table no longer exists"]
         result.append(table)
     return result
 
 
-def _problems(conn: psycopg.Connection, relid: Any, table: GuardedTable) -> list[str]:
+def _problems(table: GuardedTable, triggers: dict[str, str], check_validated: bool | None) -> list[str]:
     column = table.timestamp_column
-    triggers: dict[str, str] = dict(conn.execute(_TRIGGERS, (relid,)).fetchall())
     expected = () if table.mode == "enforce" else OMISSION_TRIGGERS
     if table.burst_guard:
         expected = (*expected, BURST_TRIGGER)
     problems = [f"trigger {name} is missing" for name in expected if name not in triggers]
     problems += [f"trigger {name} is disabled" for name in expected if triggers.get(name) == "D"]
-    check = conn.execute(_CHECK, (relid, relid, column)).fetchone()
-    if check is None:
+    if check_validated is None:
         problems.append(f"CHECK constraint on {column} is missing")
-    elif not check[0]:
+    elif not check_validated:
         problems.append(f"CHECK constraint on {column} is not validated")
     return problems

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from guard.config import normalize_table_name
+from guard.config import normalize_table_name, split_table_name
 from guard.errors import GuardError
 
 if TYPE_CHECKING:
@@ -129,12 +129,21 @@ def list_tables(conn: psycopg.Connection, schemas: Sequence[str]) -> list[Table]
     return _tables_from_rows(rows)
 
 
+def missing_schemas(conn: psycopg.Connection, schemas: Sequence[str]) -> list[str]:
+    """Those of ``schemas`` that do not exist: a typo must not pass as "no tables, nothing stale"."""
+    rows = conn.execute(
+        "SELECT s FROM unnest(%s::text[]) AS s WHERE NOT EXISTS (SELECT FROM pg_namespace n WHERE n.nspname = s)",
+        (list(schemas),),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def resolve_table(conn: psycopg.Connection, name: str, search_path: Sequence[str]) -> Table:
     """Find ``name`` (``table`` or ``schema.table``) like Postgres would, or fail naming where we looked."""
     from psycopg import sql
 
     query = sql.SQL(_CATALOG_QUERY).format(filter=sql.SQL("n.nspname = %(schema)s AND c.relname = %(name)s"))
-    if _has_schema(name):
+    if len(split_table_name(name)) > 1:
         candidates = [normalize_table_name(name)]
         where = f"schema {candidates[0].split('.', 1)[0]}"
     else:
@@ -148,24 +157,3 @@ def resolve_table(conn: psycopg.Connection, name: str, search_path: Sequence[str
     raise GuardError(
         f"table {name!r} not found (looked in {where}); check --table, or add its schema to search_path in the config"
     )
-
-
-def _has_schema(name: str) -> bool:
-    quoted = False
-    for ch in name:
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "." and not quoted:
-            return True
-    return False
-
-
-def guard_schema_installed(conn: psycopg.Connection) -> bool:
-    row = conn.execute("SELECT to_regclass('guard.quarantined_rows') IS NOT NULL").fetchone()
-    return bool(row and row[0])
-
-
-def require_guard_schema(conn: psycopg.Connection) -> None:
-    """Fail with the fix when the ``guard`` schema (installed by ``guard migrate``) is missing."""
-    if not guard_schema_installed(conn):
-        raise GuardError("the guard schema is not installed in this database; run `guard migrate --dsn ...` first")

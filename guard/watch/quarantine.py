@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guard.config import Config, TableConfig
+from guard.db.status import guard_installed, require_guard_schema
 from guard.errors import GuardError
-from guard.watch.catalog import GUARD_SCHEMA, Table, guard_schema_installed, require_guard_schema
+from guard.watch.catalog import GUARD_SCHEMA, Table
 from guard.watch.detect import find_burst_window
 from guard.watch.output import iso
 from guard.watch.predicate import validate_predicate
@@ -206,7 +207,7 @@ def preview(
     from psycopg import sql
 
     require_primary_key(table)
-    installed = guard_schema_installed(conn)
+    installed = guard_installed(conn)
     already = sql.SQL("count(*) FILTER (WHERE {})").format(_actively_quarantined(table)) if installed else sql.NULL
     row = conn.execute(
         sql.SQL("SELECT count(*), {} FROM {} WHERE {}").format(already, table.identifier, selection.condition)
@@ -244,13 +245,19 @@ def apply(conn: psycopg.Connection, table: Table, selection: Selection, reason: 
     require_primary_key(table)
     require_guard_schema(conn)
     batch_id = new_batch_id()
-    matching = conn.execute(
-        sql.SQL("SELECT count(*) FROM {} WHERE {}").format(table.identifier, selection.condition)
-    ).fetchone()
-    cursor = conn.execute(
+    # One pass over the table: the selection is read once, both counted and (minus active keys) recorded.
+    counts = conn.execute(
         sql.SQL(
-            "INSERT INTO {quarantine} (table_name, row_key, batch_id, reason)"
-            " SELECT {name}, {key}, {batch}, {reason} FROM {table} WHERE {condition} AND NOT {active}"
+            """
+            WITH selected AS MATERIALIZED (
+                SELECT {key} AS row_key, {active} AS active FROM {table} WHERE {condition}
+            ), recorded AS (
+                INSERT INTO {quarantine} (table_name, row_key, batch_id, reason)
+                SELECT {name}, row_key, {batch}, {reason} FROM selected WHERE NOT active
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM selected), (SELECT count(*) FROM recorded)
+            """
         ).format(
             quarantine=sql.Identifier(GUARD_SCHEMA, "quarantined_rows"),
             name=sql.Literal(table.qualified),
@@ -261,15 +268,16 @@ def apply(conn: psycopg.Connection, table: Table, selection: Selection, reason: 
             condition=selection.condition,
             active=_actively_quarantined(table),
         )
-    )
+    ).fetchone()
+    assert counts is not None  # an aggregate-only SELECT always returns one row
     view_schema, view_name = refresh_clean_view(conn, table)
     return Applied(
         table=table.qualified,
         batch_id=batch_id,
         selection=selection.description,
         reason=reason,
-        matching_rows=int(matching[0]) if matching else 0,
-        recorded_rows=cursor.rowcount,
+        matching_rows=int(counts[0]),
+        recorded_rows=int(counts[1]),
         clean_view=f"{view_schema}.{view_name}",
     )
 

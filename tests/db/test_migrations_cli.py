@@ -108,6 +108,23 @@ def test_up_down_up_leaves_an_identical_catalog(project: Path, jobs_only_dsn: st
     assert snapshot(jobs_only_dsn) == installed
 
 
+def test_a_quoted_table_name_is_guarded_exactly(project: Path, pg_dsn: str) -> None:
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute('CREATE SCHEMA titan; CREATE TABLE titan."Big""""""Jobs" (id int, created_at timestamptz)')
+        conn.execute('CREATE TABLE titan."big""""""jobs" (id int, created_at timestamptz)')  # the name folded
+    written = run("protect", 'titan."Big""""""Jobs"', "--mode", "enforce")
+    assert written.exit_code == 0, written.output
+    [path] = (project / "guard_migrations").glob("*.py")
+    compile(path.read_text(), str(path), "exec")  # the quotes in the name do not break the revision file
+    assert run("migrate", "--dsn", pg_dsn).exit_code == 0
+    with psycopg.connect(pg_dsn) as conn:
+        guarded = conn.execute("SELECT table_name FROM guard.protected_tables").fetchall()
+    assert guarded == [('titan.Big"""Jobs',)]
+    assert run("migrate", "--dsn", pg_dsn, "--downgrade", "guard_0001").exit_code == 0
+    with psycopg.connect(pg_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM guard.protected_tables").fetchone() == (0,)
+
+
 def test_migrate_sql_prints_the_script_offline(project: Path) -> None:
     run("protect", "titan.jobs", "--mode", "enforce")
     result = run("migrate", "--sql")
@@ -139,6 +156,28 @@ def test_status_shows_guarded_tables_and_counts(project: Path, jobs_only_dsn: st
     assert broken.exit_code == 1 and "zz_guard_omitted_timestamp is disabled" in broken.output
 
 
+def test_status_names_every_kind_of_broken_guard(jobs_dsn: str) -> None:
+    with psycopg.connect(jobs_dsn, autocommit=True) as conn:
+        for table in ("calls", "leads", "gone"):
+            conn.execute(f"CREATE TABLE titan.{table} (id int PRIMARY KEY, created_at timestamptz DEFAULT now())")
+        conn.execute("SELECT guard.protect_table('titan.jobs', 'created_at', 'quarantine', 'scheduled_at')")
+        conn.execute("SELECT guard.protect_table('titan.calls', 'created_at', 'enforce')")
+        conn.execute("SELECT guard.protect_table('titan.leads', 'created_at', 'audit', p_validate => false)")
+        conn.execute("SELECT guard.protect_table('titan.gone', 'created_at', 'audit')")
+        conn.execute("DROP TRIGGER zz_guard_burst ON titan.jobs")
+        conn.execute("ALTER TABLE titan.jobs DROP CONSTRAINT jobs_created_at_must_be_explicit")
+        conn.execute("DROP TABLE titan.gone")
+    result = run("status", "--dsn", jobs_dsn, "--format", "json")
+    assert result.exit_code == 1, result.output
+    problems = {t["table"]: t["problems"] for t in json.loads(result.output)["tables"]}
+    assert problems == {
+        "titan.calls": [],
+        "titan.gone": ["table no longer exists"],
+        "titan.jobs": ["trigger zz_guard_burst is missing", "CHECK constraint on created_at is missing"],
+        "titan.leads": ["CHECK constraint on created_at is not validated"],
+    }
+
+
 def test_errors_are_clear(project: Path, pg_dsn: str) -> None:
     assert run("status", "--dsn", pg_dsn).exit_code == 2
     missing = run("migrate")
@@ -146,6 +185,11 @@ def test_errors_are_clear(project: Path, pg_dsn: str) -> None:
     run("protect", "titan.nope", "--mode", "enforce")
     failed = run("migrate", "--dsn", pg_dsn)
     assert failed.exit_code == 2 and 'schema "titan" does not exist' in failed.output
+    unreachable = run("migrate", "--dsn", "postgresql://guard@127.0.0.1:1/nowhere")
+    assert unreachable.exit_code == 2 and "cannot connect to the database" in unreachable.output
+    assert "check --dsn (or GUARD_DSN)" in unreachable.output
+    malformed = run("migrate", "--dsn", "not a dsn")
+    assert malformed.exit_code == 2 and "invalid DSN" in malformed.output
 
 
 def test_lock_timeout_retries_then_explains(project: Path, jobs_only_dsn: str) -> None:

@@ -120,3 +120,11 @@ def test_a_table_that_cannot_be_read_in_time_is_reported_not_fatal(guard: Guard)
     assert rows["busy.locked"]["status"] == "timed_out"
     assert "statement timeout" in rows["busy.locked"]["note"]
     assert rows["busy.open"]["status"] == "ok"
+
+
+def test_an_unknown_schema_is_an_error_not_an_empty_inventory(guard: Guard, tmp_path: Path) -> None:
+    config = _seed(guard, tmp_path)
+    result = guard.run("freshness", "--config", str(config), "--schema", "ops", "--schema", "opz", config=False)
+    assert result.exit_code == 2
+    assert "no schema opz in this database; check --schema" in result.stderr
+    assert "Traceback" not in result.output
