@@ -269,6 +269,8 @@ def load_config(root: str | Path | None = None, explicit: str | Path | None = No
     """
     if explicit is not None:
         path = Path(explicit)
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a directory; --config takes a guard.toml or pyproject.toml file")
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
         data = _read_toml(path)
@@ -298,5 +300,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None

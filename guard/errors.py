@@ -17,6 +17,19 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
 
+def db_error_summary(exc: BaseException, *, whole: bool = False) -> str:
+    """One line for a database error: its primary message (the first line), or with ``whole`` every line joined.
+
+    Server errors put the message first and the statement excerpt after it; connection failures spread the
+    cause over several lines ("... failed: Connection refused" / "Is the server running ..."), so callers that
+    report those pass ``whole=True``.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return " ".join(lines) if whole else lines[0]
+
+
 class GuardError(Exception):
     """A problem the user can act on. ``str()`` says what happened and what to do."""
 
@@ -34,8 +47,7 @@ def cli_errors(func: F) -> F:
         except Exception as exc:
             # psycopg is imported lazily; recognise its errors without importing it here.
             if type(exc).__module__.startswith("psycopg"):
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                click.echo(f"guard: database error: {first}", err=True)
+                click.echo(f"guard: database error: {db_error_summary(exc)}", err=True)
                 raise SystemExit(EXIT_ERROR) from None
             raise
 

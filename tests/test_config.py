@@ -134,3 +134,11 @@ def test_durations(value: str | int, seconds: float) -> None:
 )
 def test_split_table_name_respects_quotes(name: str, parts: list[str]) -> None:
     assert split_table_name(name) == parts
+
+
+def test_config_that_is_not_utf8_or_is_a_directory_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "guard.toml").write_bytes(b'why = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(tmp_path)
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path, tmp_path)

@@ -11,7 +11,7 @@ import click
 import psycopg
 
 from guard.config import Config
-from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
+from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors, db_error_summary
 from guard.watch import options
 from guard.watch.catalog import GUARD_SCHEMA, list_tables
 from guard.watch.detect import BurstSettings, scan_table, tables_to_scan
@@ -67,7 +67,7 @@ def _run(
         with conn.transaction():  # savepoint: a failed query must not abort the remaining checks
             return check(conn, cfg)
     except (GuardError, psycopg.Error) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = db_error_summary(exc)
         return Section(name=name, exit_code=EXIT_ERROR, summary=f"could not run: {first}")
 
 

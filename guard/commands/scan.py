@@ -70,6 +70,10 @@ def scan(
     config = load_config(path, config_file)
     threshold = _threshold(fail_on, config.fail_on)
     known = baselines.load_baseline(baseline) if baseline is not None and not write_baseline else None
+    if output is not None:
+        _ensure_directory(output, "the report", "--output")
+    if write_baseline and baseline is not None:
+        _ensure_directory(baseline, "baseline", "--baseline")
 
     with _progress_bar(enabled=not no_progress and sys.stderr.isatty()) as progress:
         result = run_scan(path, config, jobs=jobs, dsn=dsn, progress=progress)
@@ -85,6 +89,13 @@ def scan(
     from guard.report.common import fails
 
     raise SystemExit(EXIT_FINDINGS if fails(result.findings, threshold) else EXIT_OK)
+
+
+def _ensure_directory(target: Path, what: str, option: str) -> None:
+    """A typo in an output path must fail before a scan that may take minutes, not after it."""
+    directory = target.parent
+    if not directory.is_dir():
+        raise GuardError(f"{target}: cannot write {what}: {directory} is not a directory; create it or fix {option}")
 
 
 def _threshold(option: str | None, configured: Severity) -> Severity | None:

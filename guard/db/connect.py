@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from guard.errors import GuardError
+from guard.errors import GuardError, db_error_summary
 
 if TYPE_CHECKING:
     import psycopg
@@ -17,9 +17,9 @@ def connect(dsn: str, *, autocommit: bool = False, application_name: str = "guar
     try:
         return psycopg.connect(dsn, autocommit=autocommit, application_name=application_name, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "connection failed"
+        reason = db_error_summary(exc, whole=True)
         raise GuardError(
             f"cannot connect to the database ({reason}); check --dsn (or GUARD_DSN) and that the server is up"
         ) from None
     except psycopg.ProgrammingError as exc:
-        raise GuardError(f"invalid DSN: {exc}") from None
+        raise GuardError(f"invalid DSN: {db_error_summary(exc, whole=True)}") from None

@@ -51,16 +51,16 @@ def summary_line(result: ScanResult) -> str:
     """One line that says how bad it is and how much was looked at."""
     findings = len(result.findings)
     tables = len({f.table for f in result.findings if f.table})
-    head = _plural(findings, "finding")
+    head = plural(findings, "finding")
     if findings:
-        head += f" ({severity_counts(result.findings)}) in {_plural(tables, 'table')}"
+        head += f" ({severity_counts(result.findings)}) in {plural(tables, 'table')}"
     parts = [
         head,
-        f"{_plural(len(result.writes), 'write')} among {_plural(result.statements, 'SQL statement')}",
-        f"{result.files_with_sql} of {_plural(result.files_scanned, 'file')} hold SQL",
+        f"{plural(len(result.writes), 'write')} among {plural(result.statements, 'SQL statement')}",
+        f"{result.files_with_sql} of {plural(result.files_scanned, 'file')} hold SQL",
     ]
     if result.diagnostics:
-        parts.append(_plural(len(result.diagnostics), "diagnostic"))
+        parts.append(plural(len(result.diagnostics), "diagnostic"))
     if result.suppressed:
         parts.append(f"{result.suppressed} suppressed")
     if result.baselined:
@@ -69,5 +69,6 @@ def summary_line(result: ScanResult) -> str:
     return " · ".join(parts)
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """``"1 writer"``, ``"3 writers"``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"

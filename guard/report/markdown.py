@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from guard.model import ScanResult
-from guard.report.common import grouped_by_table, location, summary_line, writers_by_table
+from guard.report.common import grouped_by_table, location, plural, summary_line, writers_by_table
 
 
 def render(result: ScanResult) -> str:
@@ -13,7 +13,7 @@ def render(result: ScanResult) -> str:
         lines += ["| Severity | File:line | Target table | Rule | Why |", "|---|---|---|---|---|"]
         for table, findings in grouped_by_table(result.findings):
             count = writers.get(table)
-            label = f"{table} ({count} writer{'s' if count != 1 else ''})" if count else table
+            label = f"{table} ({plural(count, 'writer')})" if count else table
             for i, found in enumerate(findings):
                 lines.append(
                     "| "

@@ -14,7 +14,7 @@ from typing import Any
 
 from guard import __version__
 from guard.model import Diagnostic, Finding, ScanResult, Severity
-from guard.scan.rules import ALL_RULES
+from guard.scan.rules import ALL_RULES, rule_summary
 from guard.scan.rules.base import PROJECT_URL, RULE_DOCS_BASE
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -68,7 +68,7 @@ def _descriptor(rule: Any) -> dict[str, Any]:
     return {
         "id": rule.CODE,
         "name": rule.NAME,
-        "shortDescription": {"text": doc.splitlines()[0]},
+        "shortDescription": {"text": rule_summary(rule)},
         "fullDescription": {"text": doc},
         "helpUri": f"{RULE_DOCS_BASE}{rule.CODE}.md",
         "help": {"text": doc, "markdown": doc},

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from guard.model import ScanResult, Severity
-from guard.report.common import fails, grouped_by_table, location, summary_line, writers_by_table
+from guard.report.common import fails, grouped_by_table, location, plural, summary_line, writers_by_table
 
 _STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 #: Columns of the inventory taken by borders, padding and the Severity column.
@@ -51,15 +51,16 @@ def _inventory(result: ScanResult, width: int) -> Table:
     table.add_column("Severity", no_wrap=True)
     # Paths and table names read best unbroken, but the Why column must keep room to be read: give the first
     # two their natural width up to a share of the line, the rest to Why.
+    groups = grouped_by_table(result.findings)
     path_width, table_width = _column_widths(
         room=max(width - _CHROME, 40),
         path=max(len(location(f)) for f in result.findings),
-        table=max(max(len(name) for name, _ in grouped_by_table(result.findings)), len("Target table")),
+        table=max(max(len(name) for name, _ in groups), len("Target table")),
     )
     table.add_column("File:line", overflow="fold", width=path_width)
     table.add_column("Target table", overflow="fold", width=table_width)
     table.add_column("Why", ratio=1)
-    for name, findings in grouped_by_table(result.findings):
+    for name, findings in groups:
         label = _table_label(name, writers.get(name, 0), defaults.get(name))
         for i, found in enumerate(findings):
             why = Text()
@@ -89,7 +90,7 @@ def _column_widths(room: int, path: int, table: int) -> tuple[int, int]:
 def _table_label(name: str, writers: int, default: str | None) -> Text:
     label = Text(name, style="bold")
     if writers:
-        label.append(f"\n{writers} writer{'s' if writers != 1 else ''}", style="dim")
+        label.append(f"\n{plural(writers, 'writer')}", style="dim")
     if default:
         label.append(f"\nDEFAULT {default}", style="dim")
     return label

@@ -77,7 +77,10 @@ def load_baseline(path: str | Path) -> set[str]:
         )
     entries = data.get("findings")
     if not isinstance(entries, list) or not all(isinstance(e, dict) and "fingerprint" in e for e in entries):
-        raise GuardError(f"{file}: baseline 'findings' must be a list of objects with a 'fingerprint'")
+        raise GuardError(
+            f"{file}: baseline 'findings' must be a list of objects with a 'fingerprint'; "
+            "regenerate it with --write-baseline"
+        )
     return {str(e["fingerprint"]) for e in entries}
 
 

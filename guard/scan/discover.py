@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from guard.errors import GuardError
 from guard.model import Diagnostic, SourceFile
 
 #: File suffix -> language handled by the extractors.
@@ -68,11 +69,11 @@ def discover(
     base = start.resolve()
     selector = GlobFilter(include, exclude)
     candidates = _git_files(base)
+    found = Discovery(root=base)
     if candidates is None:
-        relpaths = _walk(base, selector)
+        relpaths = _walk(base, selector, found.diagnostics)
     else:
         relpaths = _inside_root(base, [p for p in candidates if language_of(p) is not None])
-    found = Discovery(root=base)
     for relpath in sorted(set(relpaths)):
         language = language_of(relpath)
         if language is None or not selector.wants_file(relpath):
@@ -170,10 +171,11 @@ class _VirtualenvCheck:
         return False
 
 
-def _walk(base: Path, selector: GlobFilter) -> Iterator[str]:
+def _walk(base: Path, selector: GlobFilter, problems: list[Diagnostic]) -> Iterator[str]:
     """Walk without git: prune skipped and excluded directories, follow in-root symlinks once.
 
-    Only files with a scanned suffix are yielded, so trees full of data files cost one ``scandir`` each.
+    Only files with a scanned suffix are yielded, so trees full of data files cost one ``scandir`` each. A
+    directory that cannot be read is reported in ``problems``: its files must not silently drop out of the scan.
     """
     seen: set[tuple[int, int]] = set()
     prefix = len(str(base)) + 1
@@ -183,7 +185,10 @@ def _walk(base: Path, selector: GlobFilter) -> Iterator[str]:
         try:
             info = os.stat(directory)
             entries = list(os.scandir(directory))
-        except OSError:
+        except OSError as exc:
+            reldir = directory[prefix:].replace(os.sep, "/") or "."
+            message = f"cannot read directory: {exc.strerror or exc}; its files were not scanned"
+            problems.append(Diagnostic(reldir, 0, "io-error", message))
             continue
         if (info.st_dev, info.st_ino) in seen:
             continue
@@ -221,8 +226,8 @@ class GlobFilter:
     """
 
     def __init__(self, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> None:
-        self.include = [_compile(p) for p in include]
-        self.exclude = [_compile(p) for p in exclude]
+        self.include = _compile_all("include", include)
+        self.exclude = _compile_all("exclude", exclude)
 
     def wants_file(self, relpath: str) -> bool:
         if any(_matches(p, relpath) for p in self.exclude):
@@ -237,6 +242,19 @@ def _matches(pattern: re.Pattern[str], relpath: str) -> bool:
     """True when the pattern matches the path or one of its parent directories."""
     parts = relpath.split("/")
     return any(pattern.fullmatch("/".join(parts[:i])) for i in range(len(parts), 0, -1))
+
+
+def _compile_all(key: str, globs: Iterable[str]) -> list[re.Pattern[str]]:
+    """Compile config globs; one that is not a glob (``[z-a]``) is a config error, not a crash."""
+    patterns = []
+    for glob in globs:
+        try:
+            patterns.append(_compile(glob))
+        except re.error as exc:
+            raise GuardError(
+                f"{key}: {glob!r} is not a valid glob ({exc.msg}); fix the pattern in the guard config"
+            ) from None
+    return patterns
 
 
 @lru_cache(maxsize=256)

@@ -170,7 +170,7 @@ def summarize_tables(resolver: Resolver, resolved: Iterable[ResolvedWrite]) -> l
 def _live_tables(dsn: str) -> list[TableInfo]:
     from guard.scan.live_catalog import load_live_catalog  # psycopg only when --dsn is given
 
-    return list(load_live_catalog(dsn))
+    return load_live_catalog(dsn)
 
 
 # ---------------------------------------------------------------------------------------------------------

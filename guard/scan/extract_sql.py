@@ -20,7 +20,6 @@ CHUNK_CHARS = 1_000_000
 def extract_sql_file(text: str, relpath: str) -> tuple[list[SqlCandidate], list[Diagnostic]]:
     """Candidates for the whole of ``text`` (origin ``sql-file``); line 1 column 1 is offset 0."""
     diagnostics: list[Diagnostic] = []
-    column = 1
     if text.startswith("\ufeff"):  # a byte-order mark is not a column anyone sees
         text = text[1:]
     if "\x00" in text:
@@ -30,7 +29,7 @@ def extract_sql_file(text: str, relpath: str) -> tuple[list[SqlCandidate], list[
     if not text.strip():
         return [], diagnostics
     if len(text) <= CHUNK_CHARS:
-        return [SqlCandidate(relpath, 1, column, text, "sql-file")], diagnostics
+        return [SqlCandidate(relpath, 1, 1, text, "sql-file")], diagnostics
     return _chunks(text, relpath), diagnostics
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from guard.errors import GuardError
+from guard.errors import GuardError, db_error_summary
 from guard.model import TableInfo
 
 #: Ordinary and partitioned tables, columns in table order (dropped columns skipped), with their default
@@ -44,7 +44,7 @@ def load_live_catalog(dsn: str, schemas: Sequence[str] | None = None) -> list[Ta
                 _COLUMNS_QUERY, {"schemas": list(schemas) if schemas is not None else None}
             ).fetchall()
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = db_error_summary(exc)
         raise GuardError(
             f"cannot read the table catalog ({reason}); check that the --dsn user may read pg_catalog"
         ) from None

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from guard.model import HOLE_PREFIX, WriteStatement
-from guard.scan.parse_text import Unit
+from guard.scan.parse_text import Unit, names_a_hole
 
 _WORD_KINDS = frozenset({"IDENT", "UIDENT"})
 _INSERT_BODY_STARTS = frozenset({"ASCII_40", "VALUES", "SELECT", "DEFAULT", "OVERRIDING", "WITH", "TABLE"})
@@ -196,7 +196,6 @@ def _sqlglot_write(unit: Unit, first: int, last: int, context: str, node: Any) -
             on_conflict = "nothing" if conflict.args.get("nothing") else "update"
     keys = list(columns) if columns is not None else [f"#{n}" for n in range(1, max(len(values), width or 0) + 1)]
     line, column = unit.position(unit.sql.tokens[first].start)
-    dynamic = bool(table and HOLE_PREFIX in table) or any(HOLE_PREFIX in name for name in columns or ())
     return WriteStatement(
         relpath=unit.candidate.relpath,
         line=line,
@@ -209,7 +208,7 @@ def _sqlglot_write(unit: Unit, first: int, last: int, context: str, node: Any) -
         column_values=tuple(zip(keys, values, strict=False)),
         default_columns=tuple(keys[i] for i in defaults if i < len(keys)),
         on_conflict=on_conflict,
-        dynamic=dynamic,
+        dynamic=names_a_hole(table, columns),
         best_effort=unit.candidate.best_effort,
         parser="sqlglot",
         origin=unit.origin,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from guard.model import SqlCandidate
+from guard.model import HOLE_PREFIX, SqlCandidate
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
@@ -347,3 +347,9 @@ def relation_name(range_var: dict[str, Any]) -> str:
 def string_values(items: list[Any] | None) -> list[str]:
     """The ``sval`` of each ``String`` node of a list (names, column lists)."""
     return [item["String"].get("sval", "") for item in items or () if "String" in item]
+
+
+def names_a_hole(table: str | None, columns: Iterable[str] | None) -> bool:
+    """Whether the target or a listed column is a value only known at run time (an extractor hole):
+    the write is dynamic SQL, whichever parser read it."""
+    return bool(table and HOLE_PREFIX in table) or any(HOLE_PREFIX in column for column in columns or ())

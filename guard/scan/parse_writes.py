@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from guard.model import HOLE_PREFIX, WriteStatement
-from guard.scan.parse_text import COMMA, OPEN_PAREN, Statement, min_location, relation_name, string_values
+from guard.scan.parse_text import (
+    COMMA,
+    OPEN_PAREN,
+    Statement,
+    min_location,
+    names_a_hole,
+    relation_name,
+    string_values,
+)
 
 _WRITE_NODES = frozenset({"InsertStmt", "CopyStmt", "MergeStmt"})
 #: Where each kind of statement can hold another, written statement; DDL trees are not searched.
@@ -218,7 +226,6 @@ def _build(
     keys = list(columns) if columns is not None else _positional_keys(shape)
     column_values = tuple(zip(keys, shape.values, strict=False))  # keys may outnumber values
     default_keys = tuple(keys[index] for index in sorted(shape.defaults) if index < len(keys))
-    dynamic = bool(table and HOLE_PREFIX in table) or any(HOLE_PREFIX in column for column in columns or ())
     line, column = unit.position(sql.tokens[first].start)
     end_line = unit.line(sql.tokens[last].end)
     candidate = unit.candidate
@@ -234,7 +241,7 @@ def _build(
         column_values=column_values,
         default_columns=default_keys,
         on_conflict=on_conflict,
-        dynamic=dynamic,
+        dynamic=names_a_hole(table, columns),
         best_effort=candidate.best_effort,
         parser="pglast",
         origin=unit.origin,

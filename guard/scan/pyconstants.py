@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from guard.scan.extract_python import Extractor, normalize_newlines, parse_module
-from guard.scan.pyscope import ImportRef, ModuleRef
+from guard.scan.pyscope import ImportRef, ModuleRef, nested_statements, target_names
 
 if TYPE_CHECKING:
     from guard.scan.pymodules import ModuleIndex
@@ -111,7 +111,7 @@ def top_level_bindings(body: Sequence[ast.stmt]) -> dict[str, list[_Binding]]:
             for name in _other_bound_names(stmt):
                 found.setdefault(name, []).append(None)
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stack.extend(reversed(_nested_statements(stmt)))
+            stack.extend(reversed(nested_statements(stmt)))
     return found
 
 
@@ -124,7 +124,7 @@ def _bind_target(found: dict[str, list[_Binding]], target: ast.expr, value: ast.
             if paired and not isinstance(element, ast.Starred):
                 _bind_target(found, element, value.elts[index])  # type: ignore[attr-defined]
             else:
-                for name in _names(element):
+                for name in target_names(element):
                     found.setdefault(name, []).append(None)
 
 
@@ -133,32 +133,11 @@ def _other_bound_names(stmt: ast.stmt) -> list[str]:
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [stmt.name]
     if isinstance(stmt, (ast.AugAssign, ast.For, ast.AsyncFor)):
-        return _names(stmt.target)
+        return target_names(stmt.target)
     if isinstance(stmt, (ast.With, ast.AsyncWith)):
-        return [name for item in stmt.items if item.optional_vars is not None for name in _names(item.optional_vars)]
+        return [
+            name for item in stmt.items if item.optional_vars is not None for name in target_names(item.optional_vars)
+        ]
     if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
         return [handler.name for handler in getattr(stmt, "handlers", ()) if handler.name]
-    return []
-
-
-def _nested_statements(stmt: ast.stmt) -> list[ast.stmt]:
-    nested: list[ast.stmt] = [
-        *getattr(stmt, "body", ()),
-        *getattr(stmt, "orelse", ()),
-        *getattr(stmt, "finalbody", ()),
-    ]
-    for handler in getattr(stmt, "handlers", ()):
-        nested.extend(handler.body)
-    for case in getattr(stmt, "cases", ()):
-        nested.extend(case.body)
-    return nested
-
-
-def _names(target: ast.expr) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [name for element in target.elts for name in _names(element)]
-    if isinstance(target, ast.Starred):
-        return _names(target.value)
     return []

@@ -111,44 +111,52 @@ def collect_assignments(body: Sequence[ast.stmt]) -> dict[str, list[ast.AST]]:
         node = stack.pop()
         names: list[str] = []
         if isinstance(node, ast.Assign):
-            names = [n for target in node.targets for n in _target_names(target)]
+            names = [n for target in node.targets for n in target_names(target)]
         elif isinstance(node, ast.AnnAssign):
-            names = _target_names(node.target)
+            names = target_names(node.target)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.setdefault(node.name, [])
             continue
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.AugAssign)):
-            for name in _target_names(node.target):
+            for name in target_names(node.target):
                 found.setdefault(name, [])
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 found.setdefault((alias.asname or alias.name).split(".", 1)[0], [])
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
-                for name in _target_names(item.optional_vars) if item.optional_vars is not None else ():
+                for name in target_names(item.optional_vars) if item.optional_vars is not None else ():
                     found.setdefault(name, [])
         for name in names:
             found.setdefault(name, []).append(node)
-        nested: list[ast.stmt] = [
-            *getattr(node, "body", ()),
-            *getattr(node, "orelse", ()),
-            *getattr(node, "finalbody", ()),
-        ]
         for handler in getattr(node, "handlers", ()):
             if handler.name:
                 found.setdefault(handler.name, [])
-            nested.extend(handler.body)
-        for case in getattr(node, "cases", ()):
-            nested.extend(case.body)
-        stack.extend(reversed(nested))
+        stack.extend(reversed(nested_statements(node)))
     return found
 
 
-def _target_names(target: ast.expr) -> list[str]:
+def nested_statements(stmt: ast.stmt) -> list[ast.stmt]:
+    """The statements directly inside a compound statement's blocks (``if``/``for``/``while``/``with`` bodies and
+    ``else``, ``try`` handlers and ``finally``, ``match`` cases), in source order."""
+    nested: list[ast.stmt] = [
+        *getattr(stmt, "body", ()),
+        *getattr(stmt, "orelse", ()),
+        *getattr(stmt, "finalbody", ()),
+    ]
+    for handler in getattr(stmt, "handlers", ()):
+        nested.extend(handler.body)
+    for case in getattr(stmt, "cases", ()):
+        nested.extend(case.body)
+    return nested
+
+
+def target_names(target: ast.expr) -> list[str]:
+    """The names an assignment target binds (``a``, ``a, (b, *c)``); attributes and subscripts bind none."""
     if isinstance(target, ast.Name):
         return [target.id]
     if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for element in target.elts for n in _target_names(element)]
+        return [n for element in target.elts for n in target_names(element)]
     if isinstance(target, ast.Starred):
-        return _target_names(target.value)
+        return target_names(target.value)
     return []

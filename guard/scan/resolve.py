@@ -98,9 +98,7 @@ class Resolver:
         guarded = {}
         for name in sorted(candidates):
             if self.is_guarded(name, names.get(name)):
-                table_cfg = self.config.table(name)
-                severity = table_cfg.severity if table_cfg and table_cfg.severity else self.config.default_severity
-                guarded[name] = severity
+                guarded[name] = table_severity(self.config, name)
         return guarded
 
     def guarded_matches(self, name: str) -> list[str]:
@@ -111,6 +109,14 @@ class Resolver:
         pattern = _name_pattern(name, self.config.search_path)
         matches = [(table, sev) for table, sev in self.guarded_tables().items() if pattern.fullmatch(table)]
         return [table for table, _ in sorted(matches, key=lambda item: (-item[1].rank, item[0]))]
+
+
+def table_severity(config: Config, table: str | None) -> Severity:
+    """The severity of findings on ``table``: its own ``severity`` in guard.toml, else ``default_severity``.
+
+    One definition for the rules and the table summary, so a table's findings and its row agree."""
+    table_cfg = config.table(table) if table else None
+    return table_cfg.severity if table_cfg and table_cfg.severity else config.default_severity
 
 
 def supplies_timestamp(write: WriteStatement, column: str, info: TableInfo | None) -> tuple[bool | None, str | None]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from guard.model import Finding
-from guard.scan.rules import RULES_BY_CODE, grd900_suppression_reason, grd901_unused_suppression
+from guard.scan.rules import RULES_BY_CODE, grd900_suppression_reason, grd901_unused_suppression, rule_summary
 
 #: The comment marker; the comment may live in Python (``#``) or SQL (``--``), also inside a SQL string.
 _MARKER = re.compile(r"(?:#|--)\s*guard:\s*ignore\[(?P<rules>[^\]]*)\](?P<reason>[^\n]*)")
@@ -56,6 +56,9 @@ def apply_suppressions(
 ) -> SuppressionOutcome:
     """Drop findings covered by a reasoned suppression; report bad and unused suppressions."""
     pending = list(findings)
+    by_file_and_rule: dict[tuple[str, str], list[int]] = {}  # so each marker looks only at its own file's rule
+    for i, found in enumerate(pending):
+        by_file_and_rule.setdefault((found.relpath, found.rule), []).append(i)
     silenced: set[int] = set()
     outcome = SuppressionOutcome()
     for relpath in sorted(suppressions):
@@ -64,7 +67,7 @@ def apply_suppressions(
                 outcome.problems.append(_missing_reason(sup))
                 continue
             for code in sup.rules:
-                hits = [i for i, f in enumerate(pending) if f.rule == code and _covers(sup, f)]
+                hits = [i for i in by_file_and_rule.get((sup.relpath, code), ()) if _covers(sup, pending[i])]
                 if hits:
                     silenced.update(hits)
                 else:
@@ -105,7 +108,7 @@ def _meta_finding(code: str, sup: Suppression, message: str) -> Finding:
         column=sup.column,
         table=None,
         message=message,
-        why=(rule.__doc__ or "").strip().splitlines()[0],
+        why=rule_summary(rule),
         fixable=False,
         fingerprint="",
         end_line=sup.line,

@@ -85,6 +85,12 @@ def test_bad_config_names_key_and_file(repo: Path) -> None:
     assert code == 2 and "fail_on" in err
 
 
+def test_bad_glob_in_config_is_a_config_error(repo: Path) -> None:
+    (repo / "guard.toml").write_text('exclude = ["legacy/[z-a]*.sql"]\n')
+    code, _, err = _run(str(repo))
+    assert code == 2 and "exclude: 'legacy/[z-a]*.sql' is not a valid glob" in err and "Traceback" not in err
+
+
 def test_explicit_config_file(repo: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.toml"
     other.write_text('[tables."titan.jobs"]\nguarded = false\n')
@@ -98,6 +104,14 @@ def test_nonexistent_path_and_unwritable_output(repo: Path) -> None:
     assert code == 2 and "no such file or directory" in err
     code, _, err = _run(str(repo), "--output", str(repo / "missing-dir" / "out.json"), "--format", "json")
     assert code == 2 and "cannot write the report" in err
+
+
+def test_missing_output_directory_is_refused_before_scanning(repo: Path) -> None:
+    missing = repo / "no-dir"
+    for option in (["--output", str(missing / "out.md")], ["--baseline", str(missing / "b.json"), "--write-baseline"]):
+        code, out, err = _run(str(repo), *option)
+        assert code == 2 and "no-dir is not a directory" in err and option[0] in err
+        assert out == "" and not missing.exists()
 
 
 def test_unparsable_files_are_diagnostics_and_exit_follows_findings(repo: Path) -> None:

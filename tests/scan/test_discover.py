@@ -127,3 +127,22 @@ def test_directory_ignored_by_the_enclosing_repository_is_walked(tmp_path: Path)
     _write(tmp_path, "venv/lib/site-packages/pkg/db.py")
     assert _relpaths(tmp_path) == []  # from the repository's root: ignored
     assert _relpaths(tmp_path / "venv" / "lib" / "site-packages") == ["pkg/db.py"]  # asked for explicitly
+
+
+def test_unreadable_directory_is_a_diagnostic_not_a_silent_gap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(tmp_path, "ok/a.sql", "select 1;\n")
+    _write(tmp_path, "locked/b.sql", "select 1;\n")
+    real_scandir = os.scandir
+    locked = str(tmp_path / "locked")
+
+    def scandir(path: str) -> object:  # root may read any directory, so deny one the way the OS would
+        if str(path) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)  # the plain walk, as outside a git work tree
+    found = discover(tmp_path)
+    assert [f.relpath for f in found.files] == ["ok/a.sql"]
+    assert [(d.path, d.kind) for d in found.diagnostics] == [("locked", "io-error")]
+    assert "Permission denied" in found.diagnostics[0].message

@@ -36,3 +36,8 @@ def check_write(resolved: ResolvedWrite, ctx: RuleContext) -> list[Finding]:
     """Every finding the write rules report on one write (unfingerprinted)."""
     verdicts = (rule.check(resolved, ctx) for rule in WRITE_RULES)
     return [verdict for verdict in verdicts if verdict is not None]
+
+
+def rule_summary(rule: ModuleType) -> str:
+    """The rule's one-line description: the first line of its module docstring."""
+    return (rule.__doc__ or "").strip().partition("\n")[0]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from guard.config import Config
 from guard.model import Finding, ResolvedWrite, Severity, WriteStatement
+from guard.scan.resolve import table_severity
 
 #: The project's home page (SARIF ``informationUri``) and where the per-rule pages live (SARIF ``helpUri``).
 PROJECT_URL = "https://github.com/pg-schema-guard/pg-schema-guard"
@@ -32,10 +33,7 @@ class RuleContext:
     guarded_matches: Callable[[str], list[str]] = lambda _name: []
 
     def severity_for(self, table: str | None) -> Severity:
-        table_cfg = self.config.table(table) if table else None
-        if table_cfg and table_cfg.severity:
-            return table_cfg.severity
-        return self.config.default_severity
+        return table_severity(self.config, table)
 
     def why_for(self, table: str | None, fallback: str = GENERIC_WHY) -> str:
         table_cfg = self.config.table(table) if table else None
