@@ -185,7 +185,7 @@ class _SitePatcher:
             self.plan.add_leaf(leaf, leaf_edits)
         self.result.uses = len(uses)
         self.result.fixed = True
-        self.result.value = " / ".join(dict.fromkeys(self.values)) or _sql_values(patch, text)
+        self.result.value = " / ".join(dict.fromkeys(self.values)) or patch.added_value()
         self.result.fallback = bool(self.fallbacks)
         self.result.reason = "; ".join(dict.fromkeys(self.fallbacks))
 
@@ -453,11 +453,6 @@ def _key_quote(node: cst.Dict) -> str:
         if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
             return element.key.quote[0]
     return '"'
-
-
-def _sql_values(patch: SqlPatch, text: SqlText) -> str:
-    added = [e.text.lstrip(", \n") for e in patch.edits if e.start == e.end]
-    return added[-1] if added else ""
 
 
 def _check_edited_sql(sql: str, site: PatchSite) -> None:

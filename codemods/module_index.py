@@ -81,18 +81,25 @@ def _may_hold_nodes(annotation: object) -> bool:
     return annotation not in (str, bool, int) and not str(annotation).startswith("typing.Literal")
 
 
+def _child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The children of ``node`` in source order, read from its dataclass fields (layout-only fields skipped)."""
+    kids: list[cst.CSTNode] = []
+    for name in _fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            kids.append(value)
+        elif isinstance(value, list | tuple):
+            kids.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return kids
+
+
 def iter_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """``root`` and its descendants (layout nodes skipped), without a libcst visitor."""
     stack = [root]
     while stack:
         node = stack.pop()
         yield node
-        for name in _fields(type(node)):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                stack.append(value)
-            elif isinstance(value, list | tuple):
-                stack.extend(v for v in value if isinstance(v, cst.CSTNode))
+        stack.extend(_child_nodes(node))
 
 
 @dataclass
@@ -120,13 +127,7 @@ def _collect(module: cst.Module) -> _Collected:
         if is_string and not in_string:
             assert isinstance(node, cst.BaseExpression)
             out.strings.append(node)
-        kids: list[cst.CSTNode] = []
-        for name in _fields(type(node)):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                kids.append(value)
-            elif isinstance(value, list | tuple):
-                kids.extend(v for v in value if isinstance(v, cst.CSTNode))
+        kids = _child_nodes(node)
         if kids:
             children[node] = kids
             for kid in kids:
@@ -173,6 +174,7 @@ class ModuleIndex:
         self._assignments: dict[tuple[int, str], list[cst.BaseExpression]] = {}
         self.imports_datetime_module = _imports_datetime_module(self.module)
         self._positions: dict[cst.CSTNode, CodeRange] | None = None
+        self._strings_by_line: dict[int, list[cst.BaseExpression]] | None = None
         try:
             lines = _ast_string_lines(source)
         except SyntaxError:  # newer syntax than this interpreter's ast knows
@@ -225,12 +227,17 @@ class ModuleIndex:
 
     def strings_at(self, line: int) -> list[cst.BaseExpression]:
         """Outermost string expressions spanning ``line`` (``"a" + X + "b"`` as a whole), in source order."""
-        hits: list[cst.BaseExpression] = []
-        for node, (first, last) in self.string_lines.items():
-            top = self.top(node)
-            if first <= line <= last and top not in hits:
-                hits.append(top)
-        return hits
+        if self._strings_by_line is None:
+            # Indexed once: scanning every string for every site made files with many sites quadratic.
+            by_line: dict[int, list[cst.BaseExpression]] = {}
+            for node, (first, last) in self.string_lines.items():
+                top = self.top(node)
+                for covered in range(first, last + 1):
+                    hits = by_line.setdefault(covered, [])
+                    if top not in hits:
+                        hits.append(top)
+            self._strings_by_line = by_line
+        return list(self._strings_by_line.get(line, ()))
 
     def scope_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The function (or the module) ``node`` is in."""

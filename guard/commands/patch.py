@@ -17,12 +17,10 @@ from guard.config import Config, load_config
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.patch.diff import unified_diff
 from guard.patch.planner import FilePatch, Selection, parse_selector
-from guard.patch.site import PatchSite, SiteResult
+from guard.patch.site import FALLBACK_NOTE, PatchSite, SiteResult
 
 if TYPE_CHECKING:  # the scanner is imported only when the command runs
     from guard.patch.scanning import PatchScan
-
-FALLBACK_NOTE = "fallback: ingestion time — review"
 
 
 @click.command()
@@ -65,7 +63,7 @@ def patch(
     if not root.is_dir():
         raise GuardError(f"{path}: not a directory; pass the project root (use --select FILE:LINE for one site)")
     config = load_config(root, config_file)
-    selection = Selection(rule=rule.upper(), locations=tuple(_selector(root, s) for s in selectors))
+    selection = Selection(rule=_write_rule(rule), locations=tuple(_selector(root, s) for s in selectors))
     scanned = _scan(root, config, jobs)
     sites, unfixable = sites_from_scan(scanned.result, config, selection, scanned.relations, scanned.complete)
     _warn_unmatched(selection, [s.site for s in unfixable] + sites)
@@ -82,15 +80,41 @@ def patch(
     raise SystemExit(EXIT_FINDINGS if any(r.unfixable for r in everything) else EXIT_OK)
 
 
+def _write_rule(rule: str) -> str:
+    """The rule code, checked: a typo would otherwise report "nothing to do" and exit 0."""
+    from guard.scan.rules import WRITE_RULES
+
+    codes = [module.CODE for module in WRITE_RULES]
+    if rule.upper() not in codes:
+        raise GuardError(f"--rule {rule}: not a rule about writes; use one of {', '.join(codes)}")
+    return rule.upper()
+
+
 def _selector(root: Path, text: str) -> tuple[str, int | None]:
-    """FILE[:LINE] with FILE relative to the root (or a path from here that lies inside it)."""
+    """FILE[:LINE] with FILE relative to the root (or a path from here that lies inside it).
+
+    A selector naming no file, a file outside the root or line 0 is a usage error: silently patching
+    nothing would read as "nothing to fix". A real file at a line without a finding only warns (a stale
+    line number), see :func:`_warn_unmatched`.
+    """
     relpath, line = parse_selector(text)
-    candidate = Path(relpath)
-    if candidate.is_absolute() or candidate.exists():
-        resolved = candidate.resolve()
-        if resolved.is_relative_to(root):
-            relpath = resolved.relative_to(root).as_posix()
-    return relpath, line
+    usage = "use --select FILE[:LINE], FILE relative to the project root or to here, LINE from 1"
+    if not relpath or line == 0:
+        raise GuardError(f"--select {text!r}: not a FILE[:LINE] selector; {usage}")
+    located = _located(Path(relpath))
+    if not Path(relpath).is_absolute() and not (located.is_relative_to(root) and located.exists()):
+        located = _located(root / relpath)
+    if not located.is_relative_to(root):
+        raise GuardError(f"--select {text!r}: {located} is outside the project root {root}; {usage}")
+    if not located.is_file():
+        raise GuardError(f"--select {text!r}: no file {located.relative_to(root).as_posix()} in {root}; {usage}")
+    return located.relative_to(root).as_posix(), line
+
+
+def _located(path: Path) -> Path:
+    """``path`` made absolute with its directory resolved: a symlinked file keeps the name the scanner uses."""
+    absolute = Path(os.path.abspath(path))
+    return absolute.parent.resolve() / absolute.name
 
 
 def _warn_unmatched(selection: Selection, sites: Sequence[PatchSite]) -> None:
@@ -139,9 +163,11 @@ def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection:
 
 def _apply(root: Path, patches: list[FilePatch], backup_dir: Path | None) -> bool:
     """Write the patches; True when a file was refused."""
-    from guard.patch.apply import apply_patches, default_backup_dir
+    from guard.patch.apply import apply_patches, check_backup_dir, default_backup_dir
 
     target = (backup_dir if backup_dir is not None else default_backup_dir(root)).resolve()
+    if any(p.changed for p in patches):
+        check_backup_dir(root, target)
     outcomes = apply_patches(root, patches, target)
     written = [o for o in outcomes if not o.error]
     for outcome in outcomes:

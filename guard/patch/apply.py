@@ -6,7 +6,7 @@ left exactly as it was. The backup tree mirrors the root's relative paths, so re
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import os
 import shutil
 import tempfile
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from guard.patch.planner import BACKUP_DIR_NAME, FilePatch, parse_problem
+from guard.errors import GuardError
+from guard.patch.planner import BACKUP_DIR_NAME, FilePatch, digest_of, parse_problem
 
 
 @dataclass
@@ -34,6 +35,28 @@ def default_backup_dir(root: Path) -> Path:
         n += 1
         candidate = root / BACKUP_DIR_NAME / f"{stamp}-{n}"
     return candidate
+
+
+def check_backup_dir(root: Path, backup_dir: Path) -> None:
+    """Raise :class:`GuardError` when ``backup_dir`` cannot hold the backups, before any file is touched.
+
+    A directory inside the root is only accepted under ``.guard-backup/`` (which the scanner skips):
+    anywhere else the next ``guard scan``/``guard patch`` would read the backups as source and patch them.
+    Nothing is created here; the first backup creates the directory.
+    """
+    root, backup_dir = root.resolve(), backup_dir.resolve()
+    if backup_dir.is_relative_to(root) and BACKUP_DIR_NAME not in backup_dir.relative_to(root).parts:
+        raise GuardError(
+            f"--backup-dir {backup_dir} is inside the project root, where the next scan would read the backups "
+            f"as source: choose a directory outside {root} (or leave --backup-dir out to use {BACKUP_DIR_NAME}/)"
+        )
+    existing = next(p for p in (backup_dir, *backup_dir.parents) if p.exists())
+    if not existing.is_dir():
+        raise GuardError(
+            f"cannot keep backups in {backup_dir}: {existing} is not a directory; pass another --backup-dir"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise GuardError(f"cannot keep backups in {backup_dir}: {existing} is not writable; pass another --backup-dir")
 
 
 def apply_patches(root: Path, patches: list[FilePatch], backup_dir: Path) -> list[Written]:
@@ -57,7 +80,7 @@ def _apply_one(root: Path, patch: FilePatch, backup_dir: Path) -> Written:
     except OSError as exc:
         outcome.error = f"cannot read: {exc.strerror}"
         return outcome
-    if hashlib.sha256(current).hexdigest() != patch.digest:
+    if digest_of(current) != patch.digest:
         outcome.error = "changed since it was scanned: refused; run guard patch again"
         return outcome
     problem = parse_problem(patch.language, patch.original, patch.patched)
@@ -67,9 +90,13 @@ def _apply_one(root: Path, patch: FilePatch, backup_dir: Path) -> Written:
     backup = backup_dir / patch.relpath
     try:
         _backup(backup_dir, backup, target)
+    except OSError as exc:
+        outcome.error = f"cannot back up to {backup} ({exc.strerror or exc}): left unchanged; pass another --backup-dir"
+        return outcome
+    try:
         _write_atomically(target, patch.patched.encode("utf-8"))
     except OSError as exc:
-        outcome.error = f"cannot write: {exc}"
+        outcome.error = f"cannot write ({exc.strerror or exc}): left unchanged (a backup is in {backup})"
         return outcome
     outcome.backup = str(backup)
     return outcome
@@ -77,7 +104,7 @@ def _apply_one(root: Path, patch: FilePatch, backup_dir: Path) -> Written:
 
 def _backup(backup_dir: Path, backup: Path, target: Path) -> None:
     if backup.exists():  # an explicit --backup-dir used twice: keep the older, truly original copy
-        raise FileExistsError(f"{backup} already exists; choose another --backup-dir")
+        raise FileExistsError(errno.EEXIST, "already exists, an earlier original is kept")
     backup.parent.mkdir(parents=True, exist_ok=True)
     marker = backup_dir.parent / ".gitignore"
     if backup_dir.parent.name == BACKUP_DIR_NAME and not marker.exists():

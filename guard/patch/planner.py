@@ -90,7 +90,7 @@ def sites_from_scan(
     sites: list[PatchSite] = []
     unfixable: list[SiteResult] = []
     for finding in result.findings:
-        if not selection.wants(finding) or finding.relpath.split("/", 1)[0] == BACKUP_DIR_NAME:
+        if not selection.wants(finding):  # backups under .guard-backup/ are never scanned (discovery skips them)
             continue
         write = writes.get((finding.relpath, finding.line))
         site = _site(finding, write, config, relations, complete)
@@ -209,7 +209,7 @@ def _plan_all(root: str | Path, sites: Sequence[PatchSite], jobs: int | None) ->
 
 def _workers(files: int, jobs: int | None) -> int:
     if jobs is not None:
-        return max(1, jobs)
+        return max(1, min(jobs, files))  # never more workers than files: a pool for one file only costs
     if files < PARALLEL_MIN_FILES:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -230,7 +230,7 @@ def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
         patch.original = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return _refused(patch, site_list, f"cannot read the file as UTF-8 ({exc})")
-    patch.digest = hashlib.sha256(data).hexdigest()
+    patch.digest = digest_of(data)
     try:
         patch.patched, patch.results = _patch_text(language, patch.original, site_list)
     except Exception as exc:  # libcst parse errors and friends: refuse the file, keep going
@@ -271,4 +271,5 @@ def _refused(patch: FilePatch, sites: list[PatchSite], reason: str) -> FilePatch
 
 
 def digest_of(data: bytes) -> str:
+    """The fingerprint a patch is planned against; ``--apply`` compares it to the file's current one."""
     return hashlib.sha256(data).hexdigest()

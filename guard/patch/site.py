@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: How a value that is the ingestion time (not the source's own time) is flagged for the reviewer.
+FALLBACK_NOTE = "fallback: ingestion time — review"
 #: The catalog's tables and their columns, as (schema.table, columns) pairs (picklable, hashable).
 TableColumns = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -65,5 +67,5 @@ class SiteResult:
         if self.uses > 1:
             text += f" ({self.uses} calls)"
         if self.fallback:
-            text += f"  [fallback: ingestion time — review{': ' + self.reason if self.reason else ''}]"
+            text += f"  [{FALLBACK_NOTE}{': ' + self.reason if self.reason else ''}]"
         return text

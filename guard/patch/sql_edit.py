@@ -81,6 +81,11 @@ class SqlPatch:
     already_named: bool = False  # the column is already in the column list: nothing to do
     positional_params: int = 0  # parameters the statement took before the edit (positional styles)
 
+    def added_value(self) -> str:
+        """The value the last inserted item carries (``now()``, ``%s``), for the summary; "" when none."""
+        added = [e.text for e in self.edits if e.start == e.end]
+        return added[-1].lstrip(",").strip() if added else ""
+
 
 def quote_identifier(name: str) -> str:
     """Quote a column name only when Postgres needs it (keeps the diff looking hand-written)."""
@@ -352,24 +357,50 @@ def _plan_in_function_bodies(stmt: _Statement, table: str | None, column: str, s
 def write_statement_spans(text: str, first_line_offset: int = 0) -> list[tuple[int, int]]:
     """(start, end) of every statement in ``text`` that starts with INSERT / COPY / WITH at or after
     ``first_line_offset``, ending before the ``;`` that closes it (or at the end of the text)."""
-    try:
-        tokens = tokenize(text)
-    except LexError as exc:
-        raise Unfixable(f"the SQL does not parse ({exc})") from None
-    spans, depth, start = [], 0, None
-    for tok in tokens:
-        if tok.text in _OPEN:
-            depth += 1
-        elif tok.text in _CLOSE:
-            depth -= 1
-        elif tok.text == ";" and depth == 0 and start is not None:
-            spans.append((start, tok.start))
-            start = None
-        elif start is None and depth == 0 and tok.name in _WRITE_STARTS and tok.start >= first_line_offset:
-            start = tok.start
-    if start is not None:
-        spans.append((start, len(text)))
-    return spans
+    return list(WriteSpans(text).spans_from(first_line_offset))
+
+
+class WriteSpans:
+    """The INSERT / COPY / WITH statements of one text, lexed once.
+
+    A seed file may hold thousands of sites; lexing the whole file again for each of them made patching it
+    quadratic. The nesting depth before every token is recorded, so a search can start at any offset.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        try:
+            self.tokens = tokenize(text)
+        except LexError as exc:
+            raise Unfixable(f"the SQL does not parse ({exc})") from None
+        self._starts = [tok.start for tok in self.tokens]
+        self._depth_before: list[int] = []
+        depth = 0
+        for tok in self.tokens:
+            self._depth_before.append(depth)
+            if tok.text in _OPEN:
+                depth += 1
+            elif tok.text in _CLOSE:
+                depth -= 1
+
+    def spans_from(self, offset: int) -> Iterator[tuple[int, int]]:
+        """The statements starting at or after ``offset``, in order (each up to its closing ``;``)."""
+        index = bisect.bisect_left(self._starts, offset)
+        depth = self._depth_before[index] if index < len(self.tokens) else 0
+        start = None
+        for position in range(index, len(self.tokens)):  # no slice: a copy per site would be quadratic again
+            tok = self.tokens[position]
+            if tok.text in _OPEN:
+                depth += 1
+            elif tok.text in _CLOSE:
+                depth -= 1
+            elif tok.text == ";" and depth == 0 and start is not None:
+                yield start, tok.start
+                start = None
+            elif start is None and depth == 0 and tok.name in _WRITE_STARTS:
+                start = tok.start
+        if start is not None:
+            yield start, len(self.text)
 
 
 def _plan_copy(stmt: _Statement, node: ast.CopyStmt, column: str, patch: SqlPatch) -> None:

@@ -10,13 +10,14 @@ selected relation the catalog knows; VALUES rows and everything else get ``now()
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import pglast
 
 from guard.patch.placeholders import LexError, dollar_body, tokenize
 from guard.patch.site import PatchSite, SiteResult
-from guard.patch.sql_edit import Edit, Relations, Unfixable, apply_edits, plan_timestamp_edit, write_statement_spans
+from guard.patch.sql_edit import Edit, Relations, Unfixable, WriteSpans, apply_edits, plan_timestamp_edit
 
 #: creation-time column names looked for in the selected relation, after the timestamp column itself
 CREATED_LIKE = ("created_on", "createdon", "created", "creation_time", "created_time", "create_time", "date_created")
@@ -25,25 +26,63 @@ FALLBACK_SQL = "now()"
 
 def patch_sql(text: str, sites: Sequence[PatchSite]) -> tuple[str, list[SiteResult]]:
     """Patch every site of one SQL file; returns the new text and one result per site."""
+    layout = _Layout(text)
     edits: list[Edit] = []
     results = []
     for site in sites:
         result = SiteResult(site)
         try:
-            edits.extend(_site_edits(text, site, result))
+            edits.extend(_site_edits(layout, site, result))
         except Unfixable as exc:
             result.reason = str(exc)
         results.append(result)
     return (apply_edits(text, edits) if edits else text), results
 
 
-def _site_edits(text: str, site: PatchSite, result: SiteResult) -> list[Edit]:
-    offset = _line_offset(text, site.line)
-    try:
-        base, body = _enclosing_body(text, offset)
-    except LexError as exc:
-        raise Unfixable(f"the file does not lex as SQL ({exc})") from None
-    start, end = _statement_span(body, offset - base)
+class _Layout:
+    """Line starts, dollar-quoted bodies and write statements of one file, each computed once for all its sites."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line_starts = list(itertools.accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+        self._bodies: list[tuple[int, int, int, str]] | None = None  # (token start, token end, body offset, body)
+        self._spans: dict[int, WriteSpans] = {}  # body offset (0: the file itself) -> its statements
+
+    def line_offset(self, line: int) -> int:
+        if not 1 <= line <= len(self.line_starts):
+            raise Unfixable(f"the file has no line {line} (did it change since the scan?)")
+        return self.line_starts[line - 1]
+
+    def enclosing_body(self, offset: int) -> tuple[int, str]:
+        """The dollar-quoted function body holding ``offset`` (with its start), or the whole text."""
+        if self._bodies is None:
+            try:
+                tokens = tokenize(self.text)
+            except LexError as exc:
+                raise Unfixable(f"the file does not lex as SQL ({exc})") from None
+            found = ((tok, dollar_body(tok)) for tok in tokens)
+            self._bodies = [(tok.start, tok.end, *body) for tok, body in found if body is not None]
+        for token_start, token_end, base, body in self._bodies:
+            if token_start <= offset < token_end:
+                return base, body
+        return 0, self.text
+
+    def statement_span(self, base: int, body: str, line_offset: int) -> tuple[int, int]:
+        """The INSERT/COPY/WITH statement of ``body`` starting on the line at ``line_offset`` (up to its ``;``)."""
+        spans = self._spans.get(base)
+        if spans is None:
+            spans = self._spans[base] = WriteSpans(body)
+        line_end = body.find("\n", line_offset)
+        first = next(spans.spans_from(line_offset), None)
+        if first is None or first[0] >= (len(body) if line_end < 0 else line_end):
+            raise Unfixable("no INSERT or COPY starts at this line")
+        return first
+
+
+def _site_edits(layout: _Layout, site: PatchSite, result: SiteResult) -> list[Edit]:
+    offset = layout.line_offset(site.line)
+    base, body = layout.enclosing_body(offset)
+    start, end = layout.statement_span(base, body, offset - base)
     fallbacks: list[str] = []
 
     def sql_value(relations: Relations) -> str:
@@ -62,41 +101,11 @@ def _site_edits(text: str, site: PatchSite, result: SiteResult) -> list[Edit]:
     if patch.kind == "copy":
         raise Unfixable("COPY in a .sql file reads its data from elsewhere: add the column to the data by hand")
     result.fixed = True
-    added = [e.text for e in patch.edits if e.start == e.end]
-    result.value = added[-1].lstrip(",").strip() if added else ""
+    result.value = patch.added_value()
     result.fallback = bool(fallbacks)
     result.reason = fallbacks[0] if fallbacks else ""
     shift = base + start
     return [Edit(e.start + shift, e.end + shift, e.text) for e in patch.edits]
-
-
-def _line_offset(text: str, line: int) -> int:
-    offset = 0
-    for _ in range(line - 1):
-        offset = text.find("\n", offset) + 1
-        if offset == 0:
-            raise Unfixable(f"the file has no line {line} (did it change since the scan?)")
-    return offset
-
-
-def _enclosing_body(text: str, offset: int) -> tuple[int, str]:
-    """The dollar-quoted function body holding ``offset`` (with its start), or the whole text."""
-    for tok in tokenize(text):
-        if tok.start > offset:
-            break
-        found = dollar_body(tok) if tok.start <= offset < tok.end else None
-        if found is not None:
-            return found
-    return 0, text
-
-
-def _statement_span(text: str, line_offset: int) -> tuple[int, int]:
-    """The INSERT/COPY/WITH statement starting on the line at ``line_offset`` (up to its ``;``)."""
-    line_end = text.find("\n", line_offset)
-    spans = write_statement_spans(text, line_offset)
-    if not spans or spans[0][0] >= (len(text) if line_end < 0 else line_end):
-        raise Unfixable("no INSERT or COPY starts at this line")
-    return spans[0]
 
 
 def fallback_reason(relations: Relations) -> str:

@@ -128,6 +128,48 @@ def test_nothing_to_do_exits_zero(mini: Path) -> None:
 def test_contradictory_flags_and_bad_paths_exit_two(mini: Path) -> None:
     assert guard_patch(str(mini), "--apply", "--dry-run").exit_code == 2
     assert guard_patch(str(mini / "missing")).exit_code == 2
+    typo = guard_patch(str(mini), "--apply", "--rule", "GDR001")
+    assert typo.exit_code == 2 and "--rule GDR001: not a rule about writes; use one of GRD001" in typo.stderr
+    assert "created_at" not in (mini / "app" / "ok.py").read_text()
+
+
+@pytest.mark.parametrize(
+    ("selector", "message"),
+    [
+        ("app/ok.py:abc", "no file app/ok.py:abc in"),
+        ("app/ok.py:0", "not a FILE[:LINE] selector"),
+        (":2", "not a FILE[:LINE] selector"),
+        ("app/missing.py:2", "no file app/missing.py in"),
+        ("../outside.py:1", "is outside the project root"),
+        ("app", "no file app in"),
+    ],
+)
+def test_bad_select_is_a_usage_error_and_changes_nothing(mini: Path, selector: str, message: str) -> None:
+    (mini.parent / "outside.py").write_text("x = 1\n")
+    before = snapshot(mini)
+    result = guard_patch(str(mini), "--apply", "--select", selector)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"guard: error: --select {selector!r}: ") and message in result.stderr
+    assert "use --select FILE[:LINE]" in result.stderr and "Traceback" not in result.output
+    assert result.stdout == "" and snapshot(mini) == before
+
+
+def test_select_accepts_a_path_from_the_current_directory(mini: Path) -> None:
+    result = guard_patch(str(mini), "--select", f"{mini / 'app' / 'ok.py'}:2")
+    assert result.exit_code == 0
+    assert "1 site(s) in 1 file(s)" in result.stderr and "a/app/ok.py" in result.stdout
+
+
+@pytest.mark.parametrize("where", ["inside", "file"])
+def test_unusable_backup_dir_is_refused_before_any_write(mini: Path, tmp_path: Path, where: str) -> None:
+    (tmp_path / "plain-file").write_text("")
+    backup_dir = mini / "backups" if where == "inside" else tmp_path / "plain-file" / "backups"
+    message = "is inside the project root" if where == "inside" else "is not a directory; pass another --backup-dir"
+    before = snapshot(mini)
+    result = guard_patch(str(mini), "--apply", "--backup-dir", str(backup_dir))
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+    assert snapshot(mini) == before and not backup_dir.exists()
 
 
 def test_constant_imported_by_another_module_is_left_alone(mini: Path) -> None:

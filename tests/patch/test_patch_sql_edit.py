@@ -161,3 +161,19 @@ def test_a_default_given_to_the_column_becomes_a_value() -> None:
 )
 def test_positional_insert_gets_the_column_list_the_catalog_knows(sql: str, expected: str) -> None:
     assert patched(sql, table_columns=["id", "name", "created_at", "note"])[0] == expected
+
+
+def test_a_seed_file_with_many_sites_patches_each_statement_once() -> None:
+    """Every site of a long file, top level and in a function body, found from one lexing of the file."""
+    rows = [f"INSERT INTO jobs (id, name) VALUES ({i}, 'n{i}');\n" for i in range(300)]
+    body = (
+        "CREATE FUNCTION f() RETURNS void AS $$\nBEGIN\n  INSERT INTO jobs (id) VALUES (0);\nEND $$ LANGUAGE plpgsql;\n"
+    )
+    text = "".join(rows) + body
+    sites = [PatchSite("seed.sql", line, "jobs", "created_at") for line in [*range(1, 301), 303, 999]]
+    patched, results = patch_sql(text, sites)
+    assert [r.fixed for r in results] == [True] * 301 + [False]
+    assert results[-1].reason == "the file has no line 999 (did it change since the scan?)"
+    assert patched.splitlines()[299] == "INSERT INTO jobs (id, name, created_at) VALUES (299, 'n299', now());"
+    assert "  INSERT INTO jobs (id, created_at) VALUES (0, now());" in patched
+    assert patched.count("created_at") == 301 and patched.count("now()") == 301
