@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from pglast import parser
 
+from guard.scan.placeholders import placeholder_spans
+
 
 class ParamStyle(str, enum.Enum):
     """How a statement marks its parameters; decides the placeholder ``guard patch`` adds."""
@@ -71,65 +73,61 @@ def dollar_body(tok: Token) -> tuple[int, str] | None:
     return tok.start + len(tag), tok.text[len(tag) : len(tok.text) - len(tag)]
 
 
-def find_placeholders(tokens: list[Token]) -> list[Placeholder]:
-    """Placeholders in source order, recognised from adjacent tokens (``%`` directly followed by ``s``...)."""
-    found: list[Placeholder] = []
+def find_placeholders(sql: str, tokens: list[Token]) -> list[Placeholder]:
+    """Placeholders of ``sql`` in source order.
+
+    Driver styles (``%s``, ``%(name)s``, ``:name``, ``?``) come from the scanner's
+    :func:`guard.scan.placeholders.placeholder_spans`, so patch and scan agree on what is a parameter (not an
+    array slice ``a[1:n]``, not the jsonb ``?`` operator, not a ``::`` cast). Native ``$n`` parameters and the
+    ``{}`` fields of ``sql.SQL``/``str.format`` templates are read from ``tokens`` here.
+    """
+    found = [p for start, end, _ in placeholder_spans(sql, parser.scan(sql)) if (p := _classify(sql, start, end))]
     i = 0
     while i < len(tokens):
-        match = _match_at(tokens, i)
+        match = _native_or_brace_at(tokens, i)
         if match is None:
             i += 1
             continue
         placeholder, width = match
         found.append(placeholder)
         i += width
-    return found
+    return sorted(found, key=lambda p: p.start)
 
 
-def _adjacent(tokens: list[Token], i: int, texts: tuple[str | None, ...]) -> bool:
-    """Tokens i.. touch each other and have the given texts (None: any word)."""
+def _classify(sql: str, start: int, end: int) -> Placeholder | None:
+    """The style of a driver placeholder span; None for the ``%%`` escape."""
+    text = sql[start:end]
+    if text.startswith("%("):
+        return Placeholder(start, end, ParamStyle.PYFORMAT, name=text[2 : text.index(")")])
+    if text == "%%":
+        return None
+    if text.startswith("%"):
+        return Placeholder(start, end, ParamStyle.FORMAT)
+    if text.startswith(":"):
+        return Placeholder(start, end, ParamStyle.NAMED, name=text[1:].strip("'\""))
+    return Placeholder(start, end, ParamStyle.QMARK)
+
+
+def _adjacent(tokens: list[Token], i: int, texts: tuple[str, ...]) -> bool:
+    """Tokens i.. touch each other and have the given texts."""
     if i + len(texts) > len(tokens):
         return False
     for k, expected in enumerate(texts):
         tok = tokens[i + k]
-        if k and tokens[i + k - 1].end != tok.start:
-            return False
-        if expected is None:
-            if not _is_word(tok):
-                return False
-        elif tok.text != expected:
+        if (k and tokens[i + k - 1].end != tok.start) or tok.text != expected:
             return False
     return True
 
 
-def _is_word(tok: Token) -> bool:
-    return tok.text[:1].isalpha() or tok.text[:1] == "_"
-
-
-def _match_at(tokens: list[Token], i: int) -> tuple[Placeholder, int] | None:
+def _native_or_brace_at(tokens: list[Token], i: int) -> tuple[Placeholder, int] | None:
     tok = tokens[i]
     if tok.name == "PARAM":
         return Placeholder(tok.start, tok.end, ParamStyle.NUMERIC, number=int(tok.text[1:])), 1
-    if tok.text == "%":
-        if _adjacent(tokens, i, ("%", "s")):
-            return Placeholder(tok.start, tokens[i + 1].end, ParamStyle.FORMAT), 2
-        if _adjacent(tokens, i, ("%", "(", None, ")", "s")):
-            name = tokens[i + 2].text
-            return Placeholder(tok.start, tokens[i + 4].end, ParamStyle.PYFORMAT, name=name), 5
-        return None
-    if tok.text == ":" and _adjacent(tokens, i, (":", None)):
-        previous = tokens[i - 1] if i else None
-        if previous is not None and previous.end == tok.start and previous.text == ":":
-            return None
-        return Placeholder(tok.start, tokens[i + 1].end, ParamStyle.NAMED, name=tokens[i + 1].text), 2
     if tok.text == "{":
         if _adjacent(tokens, i, ("{", "}")):
             return Placeholder(tok.start, tokens[i + 1].end, ParamStyle.BRACE), 2
         if i + 2 < len(tokens) and _adjacent(tokens, i, ("{", tokens[i + 1].text, "}")):
             return Placeholder(tok.start, tokens[i + 2].end, ParamStyle.BRACE, name=tokens[i + 1].text), 3
-        return None
-    if tok.text == "?":
-        return Placeholder(tok.start, tok.end, ParamStyle.QMARK), 1
     return None
 
 

@@ -105,7 +105,7 @@ class _Statement:
         except LexError as exc:
             raise Unfixable(f"the SQL does not parse ({exc})") from None
         self._starts = [t.start for t in self.tokens]
-        self.placeholders = find_placeholders(self.tokens)
+        self.placeholders = find_placeholders(sql, self.tokens)
         self.holes = {p.start for p in self.placeholders}
         try:
             style = statement_style(self.placeholders)

@@ -85,7 +85,7 @@ def rewrite_placeholders(text: str, tokens: Sequence[Any] | None = None) -> Rewr
             tokens = scan(text)
         except Exception:
             return Rewritten(text, OffsetMap(), 0)
-    spans = _placeholder_spans(text, tokens)
+    spans = placeholder_spans(text, tokens)
     if not spans:
         return Rewritten(text, OffsetMap(), 0)
     pieces: list[str] = []
@@ -148,8 +148,12 @@ def _param_length(text: str, start: int) -> int:
     return end - start
 
 
-def _placeholder_spans(text: str, tokens: Sequence[Any]) -> list[tuple[int, int, str | None]]:
-    """``(start, end, replacement)`` of each placeholder (end exclusive); replacement None means ``$n``."""
+def placeholder_spans(text: str, tokens: Sequence[Any]) -> list[tuple[int, int, str | None]]:
+    """``(start, end, replacement)`` of each driver placeholder (end exclusive); replacement None means ``$n``.
+
+    ``tokens`` are pglast scanner tokens of ``text``. Native ``$n`` parameters are not listed (Postgres parses
+    them); ``%%`` is listed with replacement ``"%"``. ``guard patch`` classifies the same spans by their text.
+    """
     spans: list[tuple[int, int, str | None]] = []
     bracket_depth = 0
     count = len(tokens)

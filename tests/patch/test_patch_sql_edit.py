@@ -42,6 +42,14 @@ def test_numeric_placeholders_after_the_new_one_are_renumbered() -> None:
     assert [s.arg_index for s in slots] == [2, 4]  # new args go after $2 and after $4 of the old list
 
 
+def test_array_slices_and_jsonb_operators_are_not_placeholders() -> None:
+    # the scanner's placeholder reader decides: a[1:n] is a slice, ? after a value is the jsonb operator
+    text, _ = patched("INSERT INTO jobs (a, tags, ok) VALUES (:a, (ARRAY[1, 2, 3])[1:n], '{}'::jsonb ? 'k')")
+    assert text == (
+        "INSERT INTO jobs (a, tags, ok, created_at) VALUES (:a, (ARRAY[1, 2, 3])[1:n], '{}'::jsonb ? 'k', :created_at)"
+    )
+
+
 def test_multi_row_named_parameters_get_one_name_per_row() -> None:
     text, slots = patched("INSERT INTO jobs (a) VALUES (:a1), (:a2)")
     assert text == "INSERT INTO jobs (a, created_at) VALUES (:a1, :created_at_1), (:a2, :created_at_2)"
