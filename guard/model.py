@@ -229,3 +229,5 @@ class ScanResult:
     seconds: float = 0.0
     suppressed: int = 0
     baselined: int = 0
+    #: every table the catalog knew (DDL, migrations, live database); ``guard patch`` reads column orders here
+    catalog: list[TableInfo] = field(default_factory=list)

@@ -67,7 +67,9 @@ def _settings(
     table_config = config.table(table)
     return GuardSettings(
         column=(column or config.timestamp_column_for(table)).lower(),
-        business_column=(business_column or (table_config.business_column if table_config else None)),
+        # folded like --column and like the config folds it, so --business-column ScheduledAt means scheduled_at
+        business_column=(business_column.lower() if business_column else None)
+        or (table_config.business_column if table_config else None),
         mode=mode,
         min_rows=config.burst_min_rows,
         window=_interval(config.burst_window),

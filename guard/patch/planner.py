@@ -20,6 +20,7 @@ from guard.config import Config
 from guard.model import Finding, ResolvedWrite, ScanResult
 from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
 from guard.patch.sql_files import parses, patch_sql
+from guard.scan.engine import available_cores
 
 #: ``guard patch --apply`` keeps originals here (under the root); they are never patch targets.
 BACKUP_DIR_NAME = ".guard-backup"
@@ -212,8 +213,7 @@ def _workers(files: int, jobs: int | None) -> int:
         return max(1, min(jobs, files))  # never more workers than files: a pool for one file only costs
     if files < PARALLEL_MIN_FILES:
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, files // 4))
+    return max(1, min(available_cores(), files // 4))
 
 
 def _plan_file_star(item: tuple[str, str, tuple[PatchSite, ...]]) -> FilePatch:

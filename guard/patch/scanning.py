@@ -3,7 +3,7 @@
 ``guard scan``'s :func:`~guard.scan.engine.scan` returns the findings; the patcher also wants the tree's
 Python modules (a patched SQL constant must not be imported by another one) and the catalog's columns
 (the source column of an ``INSERT ... SELECT``). Running the engine's stages here yields all three from
-one discovery and one pass over the files.
+one discovery and one pass over the files; the catalog is the one the engine built to judge the writes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from guard.config import Config
 from guard.model import ScanResult
 from guard.patch.site import TableColumns
-from guard.scan.catalog import Catalog
 from guard.scan.discover import discover
 from guard.scan.engine import judge, scan_files
 
@@ -36,10 +35,9 @@ def scan_for_patch(root: Path, config: Config, jobs: int | None = None) -> Patch
     result = judge(str(found.root), files, config)
     result.files_scanned = len(found.files)
     result.seconds = round(time.perf_counter() - started, 3)
-    catalog = Catalog.build((fact for f in files for fact in f.facts), search_path=tuple(config.search_path))
     return PatchScan(
         result=result,
         python_files=[f.relpath for f in found.files if f.language == "python"],
-        relations=tuple((info.name, tuple(info.columns)) for info in catalog.tables()),
-        complete=frozenset(info.name for info in catalog.tables() if info.complete),
+        relations=tuple((info.name, tuple(info.columns)) for info in result.catalog),
+        complete=frozenset(info.name for info in result.catalog if info.complete),
     )

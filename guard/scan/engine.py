@@ -114,6 +114,7 @@ def judge(root: str, files: Sequence[FileScan], config: Config, live: Sequence[T
         files_with_sql=sum(1 for f in files if f.statements),
         statements=sum(f.statements for f in files),
         suppressed=outcome.suppressed,
+        catalog=catalog.tables(),
     )
 
 
@@ -217,10 +218,11 @@ def _worker_count(files: Sequence[SourceFile], jobs: int | None) -> int:
         return max(1, min(jobs, len(files)))
     if len(files) < PARALLEL_MIN_FILES and sum(f.size for f in files) < PARALLEL_MIN_BYTES:
         return 1
-    return max(1, min(_available_cores(), len(files)))
+    return max(1, min(available_cores(), len(files)))
 
 
-def _available_cores() -> int:
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), which can be fewer than the machine has."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
