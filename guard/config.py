@@ -61,9 +61,37 @@ class TableConfig:
     guarded: bool | None = None  # force guarded (True) or not (False) regardless of the catalog
 
 
+#: Column names that hold a row's creation time in real schemas. When a table has no ``timestamp_column`` of
+#: its own, guard watches the first of these (after the global ``timestamp_column``) the table has with a
+#: now()-like default. ``creation_columns`` in guard.toml replaces the list, ``extra_creation_columns`` extends it.
+DEFAULT_CREATION_COLUMNS = (
+    "created_at",
+    "created",
+    "created_on",
+    "created_date",
+    "created_time",
+    "created_ts",
+    "created_at_epoch_ms",
+    "created_at_ms",
+    "createdAt",
+    "createdOn",
+    "creation_date",
+    "creation_time",
+    "create_time",
+    "create_date",
+    "date_created",
+    "dateCreated",
+    "inserted_at",
+    "inserted_on",
+    "insert_time",
+    "insertedAt",
+)
+
+
 @dataclass
 class Config:
     timestamp_column: str = "created_at"
+    creation_columns: list[str] = field(default_factory=lambda: list(DEFAULT_CREATION_COLUMNS))
     ingested_column: str = "warehouse_ingested_at"
     search_path: list[str] = field(default_factory=lambda: ["public"])
     include: list[str] = field(default_factory=list)
@@ -91,6 +119,8 @@ class Config:
 
 _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "timestamp_column": str,
+    "creation_columns": list,
+    "extra_creation_columns": list,
     "ingested_column": str,
     "search_path": list,
     "include": list,
@@ -123,6 +153,15 @@ def _identifier(source: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not _IDENT.match(value):
         raise _fail(source, key, f"must be a plain column name, got {value!r}")
     return value.lower()
+
+
+def _column_names(source: str, key: str, value: Any) -> list[str]:
+    """Column names kept as written (``createdAt`` is a quoted, mixed-case column in real schemas)."""
+    names = _str_list(source, key, value)
+    for name in names:
+        if not _IDENT.match(name):
+            raise _fail(source, key, f"must be plain column names, got {name!r}")
+    return names
 
 
 def _duration(source: str, key: str, value: Any) -> float:
@@ -213,6 +252,11 @@ def config_from_mapping(data: dict[str, Any], source: str = "<config>") -> Confi
             raise _fail(source, key, f"must be a {getattr(expected, '__name__', expected)}")
     if "timestamp_column" in data:
         cfg.timestamp_column = _identifier(source, "timestamp_column", data["timestamp_column"])
+    if "creation_columns" in data:
+        cfg.creation_columns = _column_names(source, "creation_columns", data["creation_columns"])
+    if "extra_creation_columns" in data:
+        extra = _column_names(source, "extra_creation_columns", data["extra_creation_columns"])
+        cfg.creation_columns += [name for name in extra if name not in cfg.creation_columns]
     if "ingested_column" in data:
         cfg.ingested_column = _identifier(source, "ingested_column", data["ingested_column"])
     if "search_path" in data:

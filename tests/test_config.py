@@ -77,6 +77,16 @@ def test_no_config_gives_defaults(tmp_path: Path) -> None:
     assert cfg.timestamp_column == "created_at" and cfg.fail_on is Severity.HIGH and cfg.tables == {}
 
 
+def test_creation_columns_default_extend_and_replace(tmp_path: Path) -> None:
+    defaults = load_config(tmp_path).creation_columns
+    assert {"created", "created_on", "inserted_at", "date_created", "createdAt", "created_at_epoch_ms"} <= set(defaults)
+    write(tmp_path, "guard.toml", 'extra_creation_columns = ["recorded_when", "created"]\n')
+    extended = load_config(tmp_path).creation_columns
+    assert extended == [*defaults, "recorded_when"]
+    write(tmp_path, "guard.toml", 'creation_columns = ["made_at"]\nextra_creation_columns = ["born"]\n')
+    assert load_config(tmp_path).creation_columns == ["made_at", "born"]
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
@@ -89,6 +99,8 @@ def test_no_config_gives_defaults(tmp_path: Path) -> None:
         ('[tables."titan.jobs"]\nmode = "strict"', 'tables."titan.jobs".mode'),
         ('[freshness]\nwarn_after = "soon"', "freshness.warn_after"),
         ("[burst]\nmin_rows = 1", "burst.min_rows"),
+        ('creation_columns = ["created at"]', "creation_columns"),
+        ("extra_creation_columns = [1]", "extra_creation_columns"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, key: str) -> None:

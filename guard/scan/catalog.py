@@ -47,6 +47,14 @@ _ALLOWED_QUALIFIERS = frozenset({"pg_catalog", "func", "sa", "sqlalchemy"})
 _TRANSPARENT_FUNCTIONS = frozenset({"timezone", "date_trunc"})
 #: The magic string Postgres turns into the current time when cast (``'now'::text::timestamptz``).
 _NOW_STRINGS = frozenset({"now"})
+#: ``extract(epoch FROM x)`` / ``date_part('epoch', x)``: the instant ``x`` as seconds since 1970.
+_EPOCH_FUNCTIONS = frozenset({"extract", "date_part"})
+#: Functions that keep an epoch number an epoch number (rounding to whole seconds or milliseconds).
+_EPOCH_ROUNDING = frozenset({"floor", "ceil", "ceiling", "round", "trunc"})
+#: Scaling an epoch by a constant changes its unit (``* 1000``: milliseconds), not what it means.
+_EPOCH_SCALING = frozenset({"*", "/"})
+#: ``to_timestamp(epoch)`` turns an epoch number back into an instant.
+_FROM_EPOCH = frozenset({"to_timestamp"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,9 +64,11 @@ def is_now_like(default_expr: str | None) -> bool:
     True for ``now()``, ``CURRENT_TIMESTAMP``, ``transaction_timestamp()``, ``statement_timestamp()``,
     ``clock_timestamp()``, ``LOCALTIMESTAMP``, ``CURRENT_DATE``, ``'now'::text::timestamptz``, any cast of
     these (``now()::timestamp``), time-zone shifts (``now() AT TIME ZONE 'utc'``, ``timezone('utc', now())``),
-    truncation (``date_trunc('second', now())``) and SQLAlchemy spellings (``func.now()``, ``text('now()')``).
+    truncation (``date_trunc('second', now())``), the same instant as an epoch number (``(EXTRACT(epoch FROM
+    now()) * 1000)::bigint``, ``floor(date_part('epoch', clock_timestamp()))``) and SQLAlchemy spellings
+    (``func.now()``, ``text('now()')``).
 
-    False for arithmetic on them (``now() + interval '30 days'`` is an expiry, not a creation time), for
+    False for arithmetic that moves the instant (``now() + interval '30 days'`` is an expiry, not a creation time), for
     constants and for anything that does not parse. The expression is read by Postgres' parser, never by regex.
     """
     if not default_expr or not default_expr.strip():
@@ -73,7 +83,10 @@ def is_now_like(default_expr: str | None) -> bool:
         targets = statements[0]["stmt"]["SelectStmt"]["targetList"]
     except Exception:
         return False
-    return len(targets) == 1 and _now_like_node(targets[0]["ResTarget"].get("val"))
+    if len(targets) != 1:
+        return False
+    value = targets[0]["ResTarget"].get("val")
+    return _now_like_node(value) or _epoch_of_now(value)
 
 
 def _now_like_node(node: Any) -> bool:
@@ -83,7 +96,7 @@ def _now_like_node(node: Any) -> bool:
     if kind == "TypeCast":
         argument = body.get("arg", {})
         constant = argument.get("A_Const", {}).get("sval", {}).get("sval")
-        return constant in _NOW_STRINGS or _now_like_node(argument)
+        return constant in _NOW_STRINGS or _now_like_node(argument) or _epoch_of_now(argument)
     if kind == "SQLValueFunction":
         return body.get("op") in _NOW_LIKE_VALUE_FUNCTIONS
     if kind == "FuncCall":
@@ -101,10 +114,54 @@ def _now_like_call(call: dict[str, Any]) -> bool:
         return not arguments
     if name in _TRANSPARENT_FUNCTIONS:
         return len(arguments) == 2 and _now_like_node(arguments[1])
+    if name in _FROM_EPOCH:
+        return len(arguments) == 1 and _epoch_of_now(arguments[0])
     if name == "text" and len(arguments) == 1:  # SQLAlchemy text("now()")
         inner = arguments[0].get("A_Const", {}).get("sval", {}).get("sval")
         return isinstance(inner, str) and is_now_like(inner)
     return False
+
+
+def _epoch_of_now(node: Any) -> bool:
+    """Whether ``node`` is the insert time as a number: ``extract(epoch FROM now())``, cast, rounded or scaled
+    by a constant (``* 1000`` for milliseconds). Adding to it (``+ 3600``) moves the instant: not creation time."""
+    if not isinstance(node, dict) or len(node) != 1:
+        return False
+    kind, body = next(iter(node.items()))
+    if kind == "TypeCast":
+        return _epoch_of_now(body.get("arg"))
+    if kind == "A_Expr":
+        operator = [part["String"]["sval"] for part in body.get("name", []) if "String" in part]
+        if body.get("kind") != "AEXPR_OP" or operator[-1:] not in ([op] for op in _EPOCH_SCALING):
+            return False
+        left, right = body.get("lexpr"), body.get("rexpr")
+        if _is_number(right):
+            return _epoch_of_now(left)
+        return operator == ["*"] and _is_number(left) and _epoch_of_now(right)
+    if kind != "FuncCall":
+        return False
+    names = [part["String"]["sval"].lower() for part in body.get("funcname", []) if "String" in part]
+    if not names or not set(names[:-1]) <= _ALLOWED_QUALIFIERS:
+        return False
+    arguments = body.get("args", [])
+    if names[-1] in _EPOCH_FUNCTIONS and len(arguments) == 2:
+        field = _uncast(arguments[0]).get("A_Const", {}).get("sval", {}).get("sval", "")
+        return field.lower() == "epoch" and _now_like_node(arguments[1])
+    if names[-1] in _EPOCH_ROUNDING and arguments:
+        return _epoch_of_now(arguments[0]) and all(_is_number(argument) for argument in arguments[1:])
+    return False
+
+
+def _is_number(node: Any) -> bool:
+    constant = _uncast(node).get("A_Const", {})
+    return "ival" in constant or "fval" in constant
+
+
+def _uncast(node: Any) -> dict[str, Any]:
+    """``node`` without casts: the live catalog prints constants as ``(1000)::double precision``."""
+    while isinstance(node, dict) and "TypeCast" in node:
+        node = node["TypeCast"].get("arg")
+    return node if isinstance(node, dict) else {}
 
 
 class Catalog:

@@ -46,7 +46,7 @@ class Resolver:
             return ResolvedWrite(write, None, column, sets, value, guarded=False, table_known=False)
         info = self.catalog.lookup(write.table)
         table = info.name if info else self.qualify(write.table)
-        column = self.config.timestamp_column_for(table)
+        column = self.timestamp_column(table, info)
         sets, value = supplies_timestamp(write, column, info)
         return ResolvedWrite(
             write=write,
@@ -58,6 +58,26 @@ class Resolver:
             table_known=self.is_known(table, info),
             default=info.defaults.get(column) if info else None,
         )
+
+    def timestamp_column(self, table: str, info: TableInfo | None) -> str:
+        """The column whose default is the hazard on ``table``.
+
+        A table's own ``timestamp_column`` in guard.toml wins. Otherwise, when the catalog knows the table, the
+        first creation column (global ``timestamp_column``, then ``creation_columns``) it has with a now()-like
+        default, else the first it has at all: real schemas call it ``created``, ``inserted_at``, ``createdAt``,
+        or store it as epoch milliseconds. A table guard knows nothing about gets the global name.
+        """
+        table_cfg = self.config.table(table)
+        if table_cfg is not None and table_cfg.timestamp_column:
+            return table_cfg.timestamp_column
+        fallback = self.config.timestamp_column
+        if info is None:
+            return fallback
+        present = creation_columns_of(info, [fallback, *self.config.creation_columns])
+        for column in present:
+            if is_now_like(info.defaults.get(column)):
+                return column
+        return present[0] if present else fallback
 
     def qualify(self, name: str) -> str:
         """Schema-qualify a name the catalog has never seen: a config-listed table on the search_path wins."""
@@ -71,13 +91,13 @@ class Resolver:
         """Whether guard can tell if the table has its timestamp column (catalog or config)."""
         if self.config.table(table) is not None:
             return True
-        column = self.config.timestamp_column_for(table)
+        column = self.timestamp_column(table, info)
         return info is not None and (info.complete or info.has_column(column))
 
     def is_guarded(self, table: str, info: TableInfo | None) -> bool:
         """Config ``guarded`` wins; a config-listed table is guarded unless the catalog proves it lacks the
         column; otherwise the column must have a now()-like default."""
-        column = self.config.timestamp_column_for(table)
+        column = self.timestamp_column(table, info)
         table_cfg = self.config.table(table)
         if table_cfg is not None and table_cfg.guarded is not None:
             return table_cfg.guarded
@@ -109,6 +129,20 @@ class Resolver:
         pattern = _name_pattern(name, self.config.search_path)
         matches = [(table, sev) for table, sev in self.guarded_tables().items() if pattern.fullmatch(table)]
         return [table for table, _ in sorted(matches, key=lambda item: (-item[1].rank, item[0]))]
+
+
+def creation_columns_of(info: TableInfo, names: Iterable[str]) -> list[str]:
+    """The table's columns that ``names`` denote, in the order of ``names``; a name matches a column of any
+    case (``createdAt`` is ``"createdAt"`` when quoted and ``createdat`` when not)."""
+    by_lower: dict[str, str] = {}
+    for column in [*info.columns, *info.defaults]:
+        by_lower.setdefault(column.lower(), column)
+    found: list[str] = []
+    for name in names:
+        match = by_lower.get(name.lower())
+        if match is not None and match not in found:
+            found.append(match)
+    return found
 
 
 def table_severity(config: Config, table: str | None) -> Severity:

@@ -40,6 +40,19 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql"
         "sa.func.now()",
         "func.current_timestamp()",
         "text('now()')",
+        # the same instant as an epoch number, as real schemas store it
+        "(EXTRACT(epoch FROM now()) * 1000)::bigint",
+        "((date_part('epoch'::text, now()) * (1000)::double precision))::bigint",
+        "extract(epoch from clock_timestamp())::integer",
+        "floor(extract(epoch from statement_timestamp()) * 1000)",
+        "round(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP))",
+        "1000 * extract(epoch from now())",
+        "to_timestamp(extract(epoch from now()))",
+        "(now() at time zone 'utc')::timestamp",
+        "timezone('utc'::text, transaction_timestamp())",
+        "CURRENT_TIMESTAMP(3)",
+        "LOCALTIMESTAMP(0)",
+        "((now()))",
     ],
 )
 def test_now_like_defaults(expression: str) -> None:
@@ -64,6 +77,11 @@ def test_now_like_defaults(expression: str) -> None:
         "now(",
         "now(); DROP TABLE jobs",
         "gen_random_uuid()",
+        "extract(epoch from now()) + 3600",  # an hour from now: an expiry
+        "extract(hour from now())",
+        "extract(epoch from now()) * ttl",
+        "1000 / extract(epoch from now())",
+        "round(extract(epoch from now()), digits)",
     ],
 )
 def test_not_now_like(expression: str | None) -> None:

@@ -1,0 +1,112 @@
+"""psql scripts: meta-commands end statements, ``\\copy`` is a COPY write, variables are values or holes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guard.model import SqlCandidate, WriteStatement
+from guard.scan.parse import parse_candidate
+from guard.scan.psql import may_be_psql, read_psql
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql" / "psql"
+
+
+def writes_of(text: str, relpath: str = "script.sql") -> tuple[list[WriteStatement], list[str]]:
+    script = read_psql(text)
+    candidate = SqlCandidate(relpath, 1, 1, script.text, "sql-file", line_starts=script.line_starts)
+    parsed = parse_candidate(candidate)
+    return parsed.writes, [d.message for d in parsed.diagnostics]
+
+
+def line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    position = -1
+    for _ in range(occurrence):
+        position = text.index(needle, position + 1)
+    return text.count("\n", 0, position) + 1
+
+
+def test_gexec_ends_the_statement_so_the_insert_after_it_is_found() -> None:
+    text = (FIXTURES / "bootstrap_db.sql").read_text()
+    writes, diagnostics = writes_of(text)
+    assert diagnostics == []
+    found = [(w.line, w.table, w.columns, w.context) for w in writes]
+    assert found == [
+        (line_of(text, "INSERT INTO public.accounts (name) VALUES ('system')"), "public.accounts", ("name",), ""),
+        (line_of(text, "VALUES ('admin')"), "public.accounts", ("name",), "DO block"),
+        (line_of(text, "VALUES ('ops')"), "public.accounts", ("name",), "DO block"),
+        (line_of(text, "VALUES ('legacy'"), "public.accounts", ("name", "created_at"), "DO block"),
+    ]
+    # every write is reported at its own keyword, column included
+    assert all(w.column == (1 if w.context == "" else 5) for w in writes)
+
+
+def test_gexec_queries_are_recorded_for_their_generated_statements() -> None:
+    text = (FIXTURES / "bootstrap_db.sql").read_text()
+    script = read_psql(text)
+    queries = [script.text[start:stop].strip() for start, stop in script.gexec]
+    assert len(queries) == 2
+    assert queries[0].startswith("SELECT format('CREATE DATABASE %I'")
+    assert queries[1].startswith("SELECT format('GRANT SELECT")
+
+
+def test_copy_meta_command_is_a_copy_write_with_its_column_list_and_variables_resolve() -> None:
+    text = (FIXTURES / "backfill_jobs.psql").read_text()
+    writes, diagnostics = writes_of(text, "ops/backfill_jobs.psql")
+    assert diagnostics == []
+    found = [(w.line, w.column, w.kind, w.table, w.columns, w.dynamic) for w in writes]
+    assert found == [
+        (line_of(text, "\\copy titan.jobs"), 1, "copy", "titan.jobs", ("st_id", "customer_id", "scheduled_at"), False),
+        (line_of(text, '\\copy :"schema"'), 1, "copy", "titan.call_logs", ("call_id", "duration"), False),
+        (line_of(text, "INSERT INTO"), 1, "insert-select", "titan.job_notes", ("job_id", "note"), False),
+        # an unset variable is a value known only at run time: the write is dynamic, never a table ":target_table"
+        (line_of(text, "INSERT INTO :target_table"), 3, "insert", "guard_hole_target_table", ("st_id",), True),
+    ]
+
+
+def test_copy_data_rows_and_the_terminator_are_blanked() -> None:
+    script = read_psql((FIXTURES / "backfill_jobs.psql").read_text())
+    assert "101,35" not in script.text and "\\." not in script.text
+    assert "\\" not in script.text
+
+
+def test_set_values_are_unquoted_and_concatenated_like_psql() -> None:
+    script = read_psql("\\set a 'it''s'\n\\set b one'two'\n\\set c `date`\n\\set d\n")
+    assert script.variables == {"a": "it's", "b": "onetwo", "d": ""}
+
+
+def test_includes_are_reported_with_their_kind() -> None:
+    script = read_psql("\\i common/roles.sql\n\\ir 'seed data.sql'\nSELECT 1;\n")
+    assert [(i.path, i.relative_to_script, i.line) for i in script.includes] == [
+        ("common/roles.sql", False, 1),
+        ("seed data.sql", True, 2),
+    ]
+
+
+def test_backslashes_and_colons_inside_literals_and_casts_are_left_alone() -> None:
+    text = "INSERT INTO t (a, b, c) VALUES (E'x\\\\gexec', $$ :not_a_var \\g $$, '12:30'::time);\n"
+    script = read_psql(text)
+    assert script.text == text
+    writes, diagnostics = writes_of(text)
+    assert diagnostics == [] and [w.table for w in writes] == ["t"]
+
+
+def test_array_slices_are_not_variables() -> None:
+    text = "INSERT INTO t (a) SELECT arr[1:n] FROM src;\n"
+    assert read_psql(text).text == text
+
+
+def test_plain_sql_takes_the_fast_path() -> None:
+    assert not may_be_psql("INSERT INTO t (a) VALUES (now()::date, '{\"a\": 1}'::jsonb);")
+    assert may_be_psql("SELECT 1 \\gexec")
+    assert may_be_psql("INSERT INTO :tbl VALUES (1)")
+
+
+def test_pg_dump_copy_blocks_are_still_blanked() -> None:
+    text = (
+        "COPY public.jobs (id, created_at) FROM stdin;\n1\t2020-01-01 00:00:00\n\\.\n"
+        "\\connect other\nINSERT INTO x VALUES (1);\n"
+    )
+    script = read_psql(text)
+    assert "2020-01-01" not in script.text and "connect" not in script.text
+    writes, _ = writes_of(text)
+    assert [(w.line, w.kind, w.table) for w in writes] == [(1, "copy", "public.jobs"), (5, "insert", "x")]
