@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "freshness": "guard.commands.freshness:freshness",
     "coverage": "guard.commands.coverage:coverage",
     "doctor": "guard.commands.doctor:doctor",
+    "bounds": "guard.commands.bounds:bounds",
 }
 
 _HELP = {
@@ -40,6 +41,7 @@ _HELP = {
     "freshness": "Report stale tables, measured in the database itself.",
     "coverage": "Share of rows where a column is null or zero, with a Wilson interval.",
     "doctor": "One-screen health check: status, detect and freshness.",
+    "bounds": "Check the metrics declared in config against their expected range.",
 }
 
 

@@ -107,6 +107,8 @@ class Config:
     burst_window: float = 60.0  # seconds: rows sharing one created_at window this wide
     burst_min_span: float = 180 * 86400.0  # seconds: business dates spanning more than this
     tables: dict[str, TableConfig] = field(default_factory=dict)
+    #: ``[metrics.NAME]`` tables as written; ``guard.bounds.spec`` validates them (it needs the SQL parser)
+    metrics: dict[str, Any] = field(default_factory=dict)
     source: str | None = None  # the file this came from, for messages
 
     def table(self, name: str) -> TableConfig | None:
@@ -132,6 +134,7 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
     "tables": dict,
     "freshness": dict,
     "burst": dict,
+    "metrics": dict,
 }
 _TABLE_KEYS = {f.name for f in fields(TableConfig)}
 _FRESHNESS_KEYS = {"columns", "warn_after", "error_after"}
@@ -302,6 +305,10 @@ def config_from_mapping(data: dict[str, Any], source: str = "<config>") -> Confi
         cfg.burst_min_span = _duration(source, "burst.min_span", burst["min_span"])
     for name, raw in data.get("tables", {}).items():
         cfg.tables[normalize_table_name(name, cfg.search_path[0])] = _table_config(source, name, raw)
+    for name, raw in data.get("metrics", {}).items():
+        if not isinstance(raw, dict):
+            raise _fail(source, f"metrics.{name}", "must be a table of settings ([metrics.NAME] with sql = ...)")
+        cfg.metrics[name] = raw
     return cfg
 
 

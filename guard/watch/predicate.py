@@ -14,6 +14,7 @@ wrapped in parentheses — never the user's string pasted blind.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,14 +88,14 @@ def parse_predicate(text: str) -> Predicate:
     _check_select_shape(select, top_level=True)
     if select.whereClause is None:
         raise GuardError("--where must be a boolean expression usable after WHERE")
-    functions, operators = _check_tree(select.whereClause)
+    functions, operators = check_read_only_tree(select.whereClause, "--where")
     canonical = RawStream()(select.whereClause)
     return Predicate(
         text=text, canonical=canonical, functions=tuple(sorted(functions)), operators=tuple(sorted(operators))
     )
 
 
-def _check_select_shape(select: Any, *, top_level: bool) -> None:
+def _check_select_shape(select: Any, *, top_level: bool, subject: str = "--where") -> None:
     from pglast.enums import SetOperation
 
     if top_level and select.op not in (None, SetOperation.SETOP_NONE):
@@ -102,7 +103,8 @@ def _check_select_shape(select: Any, *, top_level: bool) -> None:
     forbidden = _FORBIDDEN_SELECT_PARTS if top_level else _FORBIDDEN_IN_SUBQUERY
     for attribute, label in forbidden.items():
         if getattr(select, attribute, None):
-            raise GuardError(f"--where must not contain {label}; give only a boolean expression")
+            advice = "give only a boolean expression" if top_level else "it may only read"
+            raise GuardError(f"{subject} must not contain {label}; {advice}")
     if top_level and (len(select.fromClause or ()) != 1 or len(select.targetList or ()) != 1):
         raise GuardError("--where must be a boolean expression only (no extra FROM items or select list)")
 
@@ -114,8 +116,12 @@ def _qualified_name(parts: Any) -> str:
     return ".".join((part.sval or "") for part in parts or () if isinstance(part, ast.String))
 
 
-def _check_tree(root: Any) -> tuple[set[str], set[str]]:
-    """Walk every node under the predicate; reject writes and locks; collect the functions and operators used."""
+def check_read_only_tree(root: Any, subject: str) -> tuple[set[str], set[str]]:
+    """Walk every node under ``root``; reject writes and locks; collect the functions and operators used.
+
+    ``subject`` names what is checked in messages (``--where``, ``metric revenue_7d``). Shared by the
+    ``--where`` predicate and the metric queries of ``guard bounds``: both must only ever read.
+    """
     from pglast import ast
     from pglast.visitors import Visitor
 
@@ -125,17 +131,19 @@ def _check_tree(root: Any) -> tuple[set[str], set[str]]:
     class _Walker(Visitor):
         def visit(self, ancestors: Any, node: Any) -> None:
             if isinstance(node, ast.SelectStmt):
-                _check_select_shape(node, top_level=False)
+                _check_select_shape(node, top_level=False, subject=subject)
                 if node.withClause is not None:
                     for cte in node.withClause.ctes or ():
                         if not isinstance(cte.ctequery, ast.SelectStmt):
-                            raise GuardError("--where must not contain a data-modifying WITH (INSERT/UPDATE/DELETE)")
+                            raise GuardError(
+                                f"{subject} must not contain a data-modifying WITH (INSERT/UPDATE/DELETE)"
+                            )
             elif isinstance(node, ast.FuncCall):
                 functions.add(_qualified_name(node.funcname).lower())
             elif isinstance(node, ast.A_Expr) and node.name:
                 operators.add(_qualified_name(node.name))
             elif type(node).__name__.endswith("Stmt") or isinstance(node, ast.MergeWhenClause):
-                raise GuardError(f"--where must not contain a {type(node).__name__} (only reads are allowed)")
+                raise GuardError(f"{subject} must not contain a {type(node).__name__} (only reads are allowed)")
 
     _Walker()(root)
     return functions, operators
@@ -143,23 +151,33 @@ def _check_tree(root: Any) -> tuple[set[str], set[str]]:
 
 def check_functions(conn: psycopg.Connection, predicate: Predicate) -> None:
     """Reject predicates calling volatile functions (side effects), directly or through an operator."""
-    for name in predicate.functions:
+    check_volatility(conn, predicate.functions, predicate.operators, "--where", "a predicate")
+
+
+def check_volatility(
+    conn: psycopg.Connection, functions: Iterable[str], operators: Iterable[str], subject: str, kind: str
+) -> None:
+    """Reject calls to volatile functions (side effects), directly or through an operator.
+
+    ``subject`` names what is checked (``--where``), ``kind`` what it is (``a predicate``, ``a metric query``).
+    """
+    for name in sorted(functions):
         schema, _, bare = name.rpartition(".")
         if bare in HARMLESS_VOLATILE and schema in ("", "pg_catalog"):
             continue
         volatilities = _volatilities(conn, "SELECT p.provolatile FROM pg_proc p", "p.proname", "p.pronamespace", name)
         if not volatilities:
-            raise GuardError(f"--where calls {name}(), which does not exist in this database; check the spelling")
+            raise GuardError(f"{subject} calls {name}(), which does not exist in this database; check the spelling")
         if "v" in volatilities:
             raise GuardError(
-                f"--where calls {name}(), a volatile function (it can have side effects); "
-                "only immutable or stable functions are allowed in a predicate"
+                f"{subject} calls {name}(), a volatile function (it can have side effects); "
+                f"only immutable or stable functions are allowed in {kind}"
             )
-    for name in predicate.operators:
+    for name in sorted(operators):
         query = "SELECT p.provolatile FROM pg_operator o JOIN pg_proc p ON p.oid = o.oprcode"
         if "v" in _volatilities(conn, query, "o.oprname", "o.oprnamespace", name):
             raise GuardError(
-                f"--where uses operator {name}, which runs a volatile function (it can have side effects); "
+                f"{subject} uses operator {name}, which runs a volatile function (it can have side effects); "
                 "only operators backed by immutable or stable functions are allowed"
             )
 

@@ -1,0 +1,1 @@
+"""guard bounds: metrics declared in config, checked against fixed ranges and their own history."""
