@@ -127,6 +127,9 @@ class WriteStatement:
     origin: str = "literal"
     context: str = ""
     end_line: int = 0  # last line of the statement (for suppressions); 0 = same as line
+    #: the ORM model / builder table object written, when the write has no SQL text: ``prisma:Job``,
+    #: ``drizzle:src/db/schema.ts#jobs``, ``typeorm:src/entity/Job.ts#Job``. ``parser`` is then "orm" or "builder".
+    entity: str | None = None
 
     def value_of(self, column: str) -> str | None:
         for name, value in self.column_values:
@@ -152,7 +155,13 @@ class SchemaFact:
     new_name: str | None = None
     relpath: str = ""
     line: int = 0
-    origin: str = "ddl"  # "ddl" | "alembic" | "sqlalchemy"
+    origin: str = "ddl"  # "ddl" | "alembic" | "sqlalchemy" | "prisma" | "drizzle" | "typeorm" | "knex"
+    #: the ORM model this table definition came from (``prisma:Job``), and its attribute -> column names
+    #: where they differ, so writes naming attributes can be read as column lists
+    entity: str = ""
+    attributes: tuple[tuple[str, str], ...] = ()
+    #: column -> "database" | "orm" | "auto_now_add": who fills the now()-like default
+    default_kinds: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

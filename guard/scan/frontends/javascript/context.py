@@ -1,0 +1,144 @@
+"""What a JS/TS driver module receives and fills: the file's evaluator and the extraction's outputs.
+
+Every driver module (``drivers/*.py``) exposes ``ANCHORS`` (lower-case byte strings, one of which a file must
+contain for the driver to have anything to find: a cheap test before any tree walking) and
+``extract(ctx)``, which appends SQL candidates, builder/ORM writes and schema facts to the context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from guard.model import HOLE_PREFIX, Diagnostic, SchemaFact, WriteStatement
+from guard.scan.frontends.javascript.evaluate import Evaluator
+from guard.scan.frontends.javascript.values import StrValue
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from guard.scan.frontends.javascript.project import JsProject
+    from guard.scan.frontends.javascript.source import JsSource
+
+
+@dataclass
+class Found:
+    """A SQL candidate: its value, the call it is handed to, and the root expression (for patching)."""
+
+    value: StrValue
+    context: str
+    node: Node
+
+
+@dataclass
+class JsContext:
+    ev: Evaluator
+    project: JsProject | None
+    found: list[Found] = field(default_factory=list)
+    writes: list[WriteStatement] = field(default_factory=list)
+    facts: list[SchemaFact] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def source(self) -> JsSource:
+        return self.ev.source
+
+    @property
+    def relpath(self) -> str:
+        return self.ev.source.relpath
+
+    def captures(self, pattern: str) -> dict[str, list[Node]]:
+        return self.source.captures(pattern)
+
+    def text(self, node: Node | None) -> str:
+        return self.source.text(node) if node is not None else ""
+
+    def calls_method(self, node: Node, method: str) -> bool:
+        """Whether ``.method(...)`` is called anywhere inside ``node`` (a callback's body, a chain)."""
+        pattern = (
+            f'(call_expression function: (member_expression property: (property_identifier) @p (#eq? @p "{method}")))'
+        )
+        return bool(self.source.captures(pattern, node).get("p"))
+
+    def plain(self, node: Node | None) -> str | None:
+        """The statically known string value of an expression (a literal or a resolved constant)."""
+        value = self.ev.string(node) if node is not None else None
+        return value.plain() if value is not None else None
+
+    def add_write(
+        self,
+        node: Node,
+        *,
+        table: str | None,
+        columns: tuple[str, ...] | None,
+        origin: str,
+        parser: str,
+        kind: str = "insert",
+        on_conflict: str | None = None,
+        entity: str | None = None,
+    ) -> None:
+        """A write without SQL text (builder or ORM call at ``node``). Unknown columns make it dynamic."""
+        dynamic = columns is None
+        line, column = self.source.position(node.start_byte)
+        self.writes.append(
+            WriteStatement(
+                relpath=self.relpath,
+                line=line,
+                column=column,
+                kind=kind,
+                table=table,
+                columns=(f"{HOLE_PREFIX}0",) if columns is None else columns,
+                sql=self.text(node),
+                on_conflict=on_conflict,
+                dynamic=dynamic,
+                parser=parser,
+                origin=origin,
+                context=origin,
+                end_line=self.source.end_line_of(node),
+                entity=entity,
+            )
+        )
+
+
+def call_parts(node: Node) -> tuple[Node | None, Node | None, str, list[Node]]:
+    """``(callee, receiver, method name, arguments)`` of a call expression (receiver None for plain calls)."""
+    function = node.child_by_field_name("function")
+    arguments = node.child_by_field_name("arguments")
+    args = list(arguments.named_children) if arguments is not None and arguments.type == "arguments" else []
+    args = [a for a in args if a.type != "comment"]
+    if function is not None and function.type == "member_expression":
+        prop = function.child_by_field_name("property")
+        name = prop.text.decode("utf-8", "replace") if prop is not None and prop.text is not None else ""
+        return function, function.child_by_field_name("object"), name, args
+    name = function.text.decode("utf-8", "replace") if function is not None and function.text is not None else ""
+    return function, None, name, args
+
+
+def chain(node: Node) -> list[tuple[str, list[Node], Node]]:
+    """A method chain ending at call ``node`` (``a('t').withSchema('s').insert(r)``), first call first:
+    ``(method or function name, arguments, call node)``; the chain's head may be a plain call or a name."""
+    links: list[tuple[str, list[Node], Node]] = []
+    current: Node | None = node
+    while current is not None:
+        while current is not None and current.type in ("await_expression", "parenthesized_expression"):
+            current = current.named_children[0] if current.named_child_count else None
+        if current is None or current.type != "call_expression":
+            break
+        _callee, receiver, name, args = call_parts(current)
+        links.append((name, args, current))
+        current = receiver
+    links.reverse()
+    return links
+
+
+def outermost_call(node: Node) -> Node:
+    """The last call of the chain ``node`` is part of (``db.insert(t)`` -> ``db.insert(t).values(r).returning()``)."""
+    top = node
+    parent = top.parent
+    while parent is not None and parent.type == "member_expression" and parent.child_by_field_name("object") == top:
+        call = parent.parent
+        if call is None or call.type != "call_expression":
+            break
+        top = call
+        parent = top.parent
+    return top

@@ -1,0 +1,219 @@
+"""knex writes and knex migrations.
+
+Writes: ``knex('titan.jobs').insert(rows)``, ``knex.withSchema('titan').table('jobs').insert(...)``,
+``knex.insert(rows).into('jobs')``, ``trx('jobs').insert(...).onConflict('id').merge()``,
+``knex.batchInsert('jobs', rows)``. The chain must name its table (a string argument of the head call,
+``table``/``into``/``from``): that is what tells a knex chain from another library's ``insert``. Column keys
+come from the rows (:func:`~guard.scan.frontends.javascript.rows.row_keys`); unknown rows make the write
+dynamic.
+
+Migrations: ``knex.schema.createTable('jobs', (t) => { t.timestamp('created_at').defaultTo(knex.fn.now()) })``
+(also ``withSchema``, ``createTableIfNotExists``, ``alterTable``/``table`` adding columns, ``dropColumn``,
+``dropTable``), ``t.timestamps(true, true)``: schema facts for the catalog.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from guard.model import SchemaFact
+from guard.scan.frontends.javascript.context import JsContext, call_parts, chain, outermost_call
+from guard.scan.frontends.javascript.rows import row_keys
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+ANCHORS = (b"insert", b"createtable", b"altertable")
+_INSERTS = (
+    "(call_expression function: (member_expression property: (property_identifier) @p "
+    '(#any-of? @p "insert" "batchInsert"))) @c'
+)
+_SCHEMA = (
+    "(call_expression function: (member_expression property: (property_identifier) @p "
+    '(#any-of? @p "createTable" "createTableIfNotExists" "alterTable" "table" "dropTable" "dropTableIfExists"))) @c'
+)
+_TABLE_METHODS = frozenset({"table", "into", "from"})
+#: knex column builders (``t.<type>('name', ...)``); anything else on the table builder is not a column.
+COLUMN_TYPES = frozenset(
+    {
+        "increments", "bigIncrements", "integer", "bigInteger", "bigint", "tinyint", "smallint", "mediumint",
+        "text", "string", "float", "double", "decimal", "boolean", "date", "datetime", "dateTime", "time",
+        "timestamp", "binary", "enum", "enu", "json", "jsonb", "uuid", "specificType", "geometry", "geography",
+        "point",
+    }
+)  # fmt: skip
+
+
+def extract(ctx: JsContext) -> None:
+    low = ctx.source.data.lower()
+    if b"insert" in low:
+        seen: set[int] = set()
+        for call in ctx.captures(_INSERTS).get("c", []):
+            top = outermost_call(call)
+            if top.id not in seen:
+                seen.add(top.id)
+                _write(ctx, top)
+    if b"createtable" in low or b"altertable" in low or b".table(" in low:
+        for call in ctx.captures(_SCHEMA).get("c", []):
+            _schema_call(ctx, call)
+
+
+def _write(ctx: JsContext, top: Node) -> None:
+    links = chain(top)
+    if not links:
+        return
+    table: str | None = None
+    schema: str | None = None
+    rows: Node | None = None
+    kind, on_conflict = "insert", None
+    for index, (name, args, _call) in enumerate(links):
+        first = args[0] if args else None
+        if index == 0 and name not in ("insert", "batchInsert", "withSchema") and len(args) == 1:
+            table = ctx.plain(first)  # knex('jobs'), trx('jobs'), db('jobs')
+        elif name in _TABLE_METHODS and first is not None:
+            table = ctx.plain(first) or table
+        elif name == "withSchema" and first is not None:
+            schema = ctx.plain(first)
+        elif name == "batchInsert" and len(args) >= 2:
+            table, rows = ctx.plain(first), args[1]
+        elif name == "insert":
+            rows = first
+        elif name in ("merge", "ignore"):
+            kind, on_conflict = "upsert", "update" if name == "merge" else "nothing"
+    if table is None or not any(name in ("insert", "batchInsert") for name, _a, _c in links):
+        return
+    table = table.split(" as ", 1)[0].strip()
+    if schema and "." not in table:
+        table = f"{schema}.{table}"
+    columns = row_keys(ctx.ev, rows) if rows is not None else None
+    ctx.add_write(
+        top, table=table, columns=columns, origin="knex.insert", parser="builder", kind=kind, on_conflict=on_conflict
+    )
+
+
+def _schema_call(ctx: JsContext, call: Node) -> None:
+    _callee, receiver, method, args = call_parts(call)
+    if receiver is None or not args or "schema" not in ctx.text(receiver):
+        return  # knex.schema.createTable / knex.schema.withSchema('s').createTable
+    table = ctx.plain(args[0])
+    if table is None:
+        return
+    schema = (
+        next((ctx.plain(a[0]) for n, a, _c in chain(receiver) if n == "withSchema" and a), None)
+        if receiver.type == "call_expression"
+        else None
+    )
+    if schema and "." not in table:
+        table = f"{schema}.{table}"
+    line, _column = ctx.source.position(call.start_byte)
+    if method.startswith("dropTable"):
+        ctx.facts.append(SchemaFact(table=table, action="drop_table", relpath=ctx.relpath, line=line, origin="knex"))
+        return
+    builder = args[1] if len(args) > 1 else None
+    columns, defaults, dropped = _columns(ctx, builder)
+    if method.startswith("createTable"):
+        action = "create_if_missing" if method == "createTableIfNotExists" else "create"
+        ctx.facts.append(
+            SchemaFact(
+                table=table,
+                action=action,
+                columns=tuple(columns),
+                defaults=tuple(defaults.items()),
+                relpath=ctx.relpath,
+                line=line,
+                origin="knex",
+                default_kinds=tuple((c, "database") for c in defaults),
+            )
+        )
+        return
+    if columns:
+        ctx.facts.append(
+            SchemaFact(
+                table=table,
+                action="add_column",
+                columns=tuple(columns),
+                defaults=tuple(defaults.items()),
+                relpath=ctx.relpath,
+                line=line,
+                origin="knex",
+            )
+        )
+    if dropped:
+        ctx.facts.append(
+            SchemaFact(
+                table=table, action="drop_column", columns=tuple(dropped), relpath=ctx.relpath, line=line, origin="knex"
+            )
+        )
+
+
+def _columns(ctx: JsContext, builder: Node | None) -> tuple[list[str], dict[str, str], list[str]]:
+    """Columns, now()-like and other defaults, and dropped columns declared in a table-builder callback."""
+    columns: list[str] = []
+    defaults: dict[str, str] = {}
+    dropped: list[str] = []
+    if builder is None or builder.type not in ("arrow_function", "function_expression", "function"):
+        return columns, defaults, dropped
+    parameters = builder.child_by_field_name("parameters") or builder.child_by_field_name("parameter")
+    param = _first_parameter(ctx, parameters)
+    body = builder.child_by_field_name("body")
+    if param is None or body is None:
+        return columns, defaults, dropped
+    for statement_call in ctx.source.captures("(call_expression) @c", body).get("c", []):
+        parent = statement_call.parent
+        if parent is not None and parent.type == "member_expression":
+            continue  # only whole chains: t.timestamp('x').defaultTo(...) is read from its last call
+        links = chain(statement_call)
+        if not links:
+            continue
+        head_name, head_args, head_call = links[0]
+        _c, receiver, _m, _a = call_parts(head_call)
+        if receiver is None or ctx.text(receiver) != param:
+            continue
+        if head_name == "timestamps" and len(head_args) >= 2 and ctx.text(head_args[1]) == "true":
+            for name in ("created_at", "updated_at"):
+                columns.append(name)
+                defaults[name] = "CURRENT_TIMESTAMP"
+            continue
+        if head_name == "dropColumn" or head_name == "dropColumns":
+            dropped.extend(filter(None, (ctx.plain(a) for a in head_args)))
+            continue
+        if head_name not in COLUMN_TYPES or not head_args:
+            continue
+        column = ctx.plain(head_args[0])
+        if column is None:
+            continue
+        columns.append(column)
+        for link, args, _call in links[1:]:
+            if link == "defaultTo" and args:
+                default = _default(ctx, args[0])
+                if default is not None:
+                    defaults[column] = default
+    return list(dict.fromkeys(columns)), defaults, dropped
+
+
+def _first_parameter(ctx: JsContext, parameters: Node | None) -> str | None:
+    if parameters is None:
+        return None
+    if parameters.type == "identifier":
+        return ctx.text(parameters)
+    for child in parameters.named_children:
+        node = child.child_by_field_name("pattern") if child.type == "required_parameter" else child
+        if node is not None and node.type == "identifier":
+            return ctx.text(node)
+    return None
+
+
+def _default(ctx: JsContext, node: Node) -> str | None:
+    """``knex.fn.now()`` -> ``now()``; ``knex.raw('CURRENT_TIMESTAMP')`` -> its SQL; literals as SQL literals."""
+    text = ctx.text(node)
+    if node.type == "call_expression":
+        _callee, _receiver, method, args = call_parts(node)
+        if method == "now" and text.replace(" ", "").endswith("fn.now()"):
+            return "now()"
+        if method == "raw" and args:
+            return ctx.plain(args[0])
+        return None
+    value = ctx.plain(node)
+    if value is not None and node.type in ("string", "template_string"):
+        return "'" + value.replace("'", "''") + "'"
+    return text if node.type in ("number", "true", "false", "null") else None
