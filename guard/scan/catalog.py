@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from guard.model import SchemaFact, TableInfo
+from guard.scan.rollback import is_rollback_path
 
 #: Functions (and SQL value functions) whose value is the time of the insert. ``CURRENT_DATE`` is included:
 #: a ``created_on date DEFAULT CURRENT_DATE`` column suffers the same phantom as ``created_at``.
@@ -176,10 +177,13 @@ class Catalog:
     def build(
         cls, facts: Iterable[SchemaFact], live: Iterable[TableInfo] = (), search_path: Sequence[str] = ("public",)
     ) -> Catalog:
-        """Replay ``facts`` (sorted by file, then line: migrations sort chronologically), then apply ``live``."""
+        """Replay ``facts`` (sorted by file, then line: migrations sort chronologically), then apply ``live``.
+
+        Facts from rollback scripts (``down/``, ``*.down.sql``...) undo a migration and are skipped."""
         catalog = cls(search_path)
         for fact in sorted(facts, key=lambda fact: (fact.relpath, fact.line)):
-            catalog._apply(fact)
+            if not is_rollback_path(fact.relpath):
+                catalog._apply(fact)
         for info in live:
             catalog._apply_live(info)
         return catalog

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from guard.model import SchemaFact, TableInfo
 from guard.scan.catalog import Catalog, is_now_like
 from guard.scan.extract_sql import extract_sql_file
 from guard.scan.parse import parse_candidate
+from guard.scan.rollback import down_section_line, is_rollback_path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql"
 
@@ -187,3 +189,43 @@ def test_the_live_database_wins() -> None:
     only_live = catalog.lookup("titan.only_live")
     assert only_live is not None and only_live.complete and only_live.sources == ["database"]
     assert live[0].columns == ["id", "st_id", "created_at"]  # inputs are not modified
+
+
+@pytest.mark.parametrize(
+    "relpath",
+    [
+        "migrations/0001_jobs.down.sql",
+        "db/migrate/0002_add_index_down.sql",
+        "rollback/0003.sql",
+        "rollbacks/2024/0003.sql",
+        "Rollback_scripts/drop.sql",
+        "db/down/0003.sql",
+        "sqitch/revert/jobs.sql",
+        "sql/U2__drop_ledger.sql",
+        "migrations/down.sql",
+    ],
+)
+def test_rollback_scripts_are_recognised(relpath: str) -> None:
+    assert is_rollback_path(relpath)
+
+
+@pytest.mark.parametrize(
+    "relpath",
+    ["migrations/0001_jobs.up.sql", "schema/downtime_log.sql", "app/download.py", "sql/V2__create.sql", "undone.sql"],
+)
+def test_other_scripts_are_not_rollbacks(relpath: str) -> None:
+    assert not is_rollback_path(relpath)
+
+
+def test_rollback_facts_never_remove_tables_from_the_catalog() -> None:
+    create = SchemaFact("jobs", "create", ("id", "created_at"), (("created_at", "now()"),), relpath="m/0001.up.sql")
+    drop = SchemaFact("jobs", "drop_table", relpath="m/0001.down.sql")
+    catalog = Catalog.build([create, drop])
+    assert catalog.lookup("jobs") is not None
+    assert Catalog.build([create, replace(drop, relpath="m/0002_drop_jobs.sql")]).lookup("jobs") is None
+
+
+def test_dbmate_down_section_is_found() -> None:
+    text = "-- migrate:up\nCREATE TABLE t (a int);\n\n-- migrate:down\nDROP TABLE t;\n"
+    assert down_section_line(text) == 4
+    assert down_section_line("SELECT '-- migrate:down';\n") is None
