@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "coverage": "guard.commands.coverage:coverage",
     "doctor": "guard.commands.doctor:doctor",
     "bounds": "guard.commands.bounds:bounds",
+    "rollout": "guard.commands.rollout:rollout",
 }
 
 _HELP = {
@@ -42,6 +43,7 @@ _HELP = {
     "coverage": "Share of rows where a column is null or zero, with a Wilson interval.",
     "doctor": "One-screen health check: status, detect and freshness.",
     "bounds": "Check the metrics declared in config against their expected range.",
+    "rollout": "Per table of the blast radius: ready for enforce, or what blocks it.",
 }
 
 

@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 
 from guard.config import Config, load_config, normalize_table_name
+from guard.db.history import planned_modes
 from guard.db.operations import MODES, GuardSettings
 from guard.db.revision import render_guard_table, render_set_mode, write_revision
 from guard.errors import GuardError, cli_errors
+from guard.rollout.blast import blast_radius
+from guard.rollout.plan import SKIP, protection_steps, render_steps, summary_message
 
 
 def _interval(seconds: float) -> str:
@@ -22,7 +25,7 @@ def _interval(seconds: float) -> str:
 
 
 @click.command()
-@click.argument("table")
+@click.argument("table", required=False)
 @click.option("--mode", type=click.Choice(MODES), help="Guard mode (default: the table's config, else audit).")
 @click.option(
     "--from-mode", type=click.Choice(MODES), help="Write a mode change from this mode instead of a new guard."
@@ -32,9 +35,16 @@ def _interval(seconds: float) -> str:
 @click.option("--no-ingested-column", is_flag=True, help="Do not add the ingestion-time column.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="guard.toml or pyproject.toml.")
 @click.option("--migrations-dir", type=click.Path(file_okay=False), help="Where to write (default: config).")
+@click.option(
+    "--from-scan",
+    "scan_report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Guard every table with findings in this `guard scan --format json` report (one revision).",
+)
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --from-scan, scanning PATH now.")
 @cli_errors
 def protect(
-    table: str,
+    table: str | None,
     mode: str | None,
     from_mode: str | None,
     column: str | None,
@@ -42,8 +52,23 @@ def protect(
     no_ingested_column: bool,
     config_path: str | None,
     migrations_dir: str | None,
+    scan_report: Path | None,
+    repo: Path | None,
 ) -> None:
-    """Write a migration that guards TABLE (schema.table); apply it with `guard migrate`."""
+    """Write a migration that guards TABLE (schema.table); apply it with `guard migrate`.
+
+    With --from-scan REPORT.json (or --repo PATH) instead of TABLE: one migration guarding every table the scan
+    found writers omitting the timestamp on; tables already guarded by a revision change mode only with --mode.
+    """
+    if scan_report is not None or repo is not None:
+        if table is not None or from_mode is not None or column or business_column:
+            raise click.UsageError("--from-scan/--repo take the tables from the scan: drop TABLE, --from-mode, "
+                                   "--column and --business-column (set them per table in config)")  # fmt: skip
+        config = load_config(repo or Path.cwd(), config_path)
+        _protect_from_scan(config, scan_report, repo, mode, no_ingested_column, migrations_dir)
+        return
+    if table is None:
+        raise click.UsageError("name the table to guard (schema.table), or use --from-scan REPORT.json / --repo PATH")
     config = load_config(Path.cwd(), config_path)
     name = normalize_table_name(table, config.search_path[0])
     table_config = config.table(name)
@@ -57,6 +82,38 @@ def protect(
         settings = _settings(config, name, chosen_mode, column, business_column, no_ingested_column)
         message, upgrade, downgrade = render_guard_table(name, settings)
     path = write_revision(directory, message, upgrade, downgrade)
+    click.echo(f"wrote {path}")
+    click.echo("review it, commit it, then apply it: guard migrate --dsn DSN")
+
+
+def _protect_from_scan(
+    config: Config,
+    scan_report: Path | None,
+    repo: Path | None,
+    mode: str | None,
+    no_ingested: bool,
+    migrations_dir: str | None,
+) -> None:
+    blast = blast_radius(scan_report, repo, config)
+    tables = blast.tables_with_findings()
+    if not tables:
+        click.echo("the scan has no finding on a guarded table: nothing to protect")
+        return
+    directory = Path(migrations_dir or config.migrations_dir)
+    steps = protection_steps(tables, planned_modes(directory), mode or "audit", explicit_mode=mode is not None)
+    for step in steps:
+        writers = len({u.location for u in blast.unfixed_on(step.table)})
+        detail = step.reason if step.action == SKIP else (
+            f"{step.from_mode} -> {step.mode}" if step.from_mode else f"guard in {step.mode} mode"
+        )  # fmt: skip
+        click.echo(f"  {step.table:<32} {writers} unfixed writer(s)  {detail}")
+    if all(step.action == SKIP for step in steps):
+        click.echo("every table with findings is already guarded: no revision written")
+        return
+    upgrade, downgrade = render_steps(
+        steps, lambda name, chosen: _settings(config, name, chosen, None, None, no_ingested)
+    )
+    path = write_revision(directory, summary_message(steps, "guard tables from the scan"), upgrade, downgrade)
     click.echo(f"wrote {path}")
     click.echo("review it, commit it, then apply it: guard migrate --dsn DSN")
 
