@@ -7,7 +7,10 @@ from typing import Any
 
 import click
 
+from guard.config import Config, load_config
 from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
+from guard.rollout.blast import blast_radius
+from guard.rollout.stale import StaleTable, stale_writers, writer_note
 from guard.watch import options
 from guard.watch.catalog import GUARD_SCHEMA, list_tables, missing_schemas
 from guard.watch.freshness import LEVELS, STATUS_LEVEL, Freshness, inventory, worst_level
@@ -27,6 +30,9 @@ _LABEL = {"no_timestamp_column": "no timestamp column", "timed_out": "timed out"
 @options.config_option
 @options.format_option
 @options.statement_timeout_option
+@click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
+              help="A `guard scan --format json` report: name each stale table's writers.")  # fmt: skip
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --scan, scanning PATH now.")
 def freshness(
     dsn: str,
     schemas: tuple[str, ...],
@@ -34,19 +40,32 @@ def freshness(
     config_path: Path | None,
     output_format: str,
     statement_timeout: float,
+    scan_report: Path | None,
+    repo: Path | None,
 ) -> None:
-    """Age of every table's newest row, by its best timestamp column, with warn/error thresholds."""
-    cfg = options.load(config_path)
+    """Age of every table's newest row, by its best timestamp column, with warn/error thresholds.
+
+    With --scan REPORT.json (or --repo PATH), each stale table also lists its writers in code, marking those
+    that omit the timestamp: the backfill that fixes the staleness would stamp one minute on the backlog.
+    """
+    cfg = options.load(config_path) if repo is None else load_config(repo, config_path)
+    blast = blast_radius(scan_report, repo, cfg) if scan_report is not None or repo is not None else None
     wanted = [s.lower() for s in schemas] or [s for s in cfg.search_path if s != GUARD_SCHEMA]
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         unknown = missing_schemas(conn, wanted) if schemas else []
         if unknown:
             raise GuardError(f"no schema {', '.join(unknown)} in this database; check --schema (names are case-folded)")
         results = inventory(conn, list_tables(conn, wanted), cfg)
+    stale = stale_writers(results, blast) if blast is not None else None
     if output_format == "json":
-        emit_json("freshness", freshness_payload(results, wanted, fail_on))
+        payload = freshness_payload(results, wanted, fail_on)
+        if stale is not None:
+            payload["stale_writers"] = stale_writers_payload(stale, cfg)
+        emit_json("freshness", payload)
     else:
         _render(results, wanted)
+        if stale is not None:
+            render_stale_writers(stale, cfg)
     raise SystemExit(EXIT_FINDINGS if worst_level(results) >= LEVELS[fail_on] else EXIT_OK)
 
 
@@ -111,3 +130,39 @@ def _render(results: list[Freshness], schemas: list[str]) -> None:
             out.print(f"[yellow]note:[/yellow] {f.table}: {f.note}", soft_wrap=True)
     stale = [f for f in results if f.status in ("warn", "error")]
     out.print(f"{len(stale)} of {len(results)} table(s) stale ({sum(f.status == 'error' for f in results)} at error).")
+
+
+def stale_writers_payload(stale: list[StaleTable], cfg: Config) -> list[dict[str, Any]]:
+    return [
+        {
+            "table": s.freshness.table,
+            "status": s.freshness.status,
+            "age_hours": None if s.freshness.age_seconds is None else round(s.freshness.age_seconds / 3600, 1),
+            "writers": [
+                {
+                    "location": w.location,
+                    "kind": w.kind,
+                    "sets_timestamp": w.sets_timestamp,
+                    "note": writer_note(w, cfg.timestamp_column_for(w.table)),
+                }
+                for w in s.writers
+            ],
+            "writers_omitting_timestamp": [w.location for w in s.omitting],
+        }
+        for s in stale
+    ]
+
+
+def render_stale_writers(stale: list[StaleTable], cfg: Config) -> None:
+    """Under the inventory: each stale table's writers, the ones a backfill would turn into a phantom first."""
+    out = console()
+    if not stale:
+        return
+    out.print("\nStale tables and their writers (from the scan):")
+    for s in stale:
+        f = s.freshness
+        count = f"{len(s.writers)} writer(s) in code" if s.writers else "no writer in the scanned code"
+        out.print(f"  {f.table} is {hours(f.age_seconds)} h stale ({f.status}); {count}", soft_wrap=True)
+        for writer in sorted(s.writers, key=lambda w: (w.sets_timestamp is not False, w.location)):
+            note = writer_note(writer, cfg.timestamp_column_for(writer.table))
+            out.print(f"    {writer.location:<40} {note}", soft_wrap=True, markup=False)

@@ -36,7 +36,12 @@ LOG_WIDTH = 140
 )
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Only findings not in it count.")
 @click.option("--write-baseline", is_flag=True, help="Record the current findings in --baseline and exit 0.")
-@click.option("--dsn", envvar="GUARD_DSN", help="Also read table definitions from this database [env: GUARD_DSN].")
+@click.option(
+    "--dsn",
+    envvar="GUARD_DSN",
+    help="Also read table definitions from this database, and raise findings on its stale tables one level "
+    "[env: GUARD_DSN].",
+)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--writes", "show_writes", is_flag=True, help="Also list every write found (table format).")
 @click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
@@ -77,6 +82,11 @@ def scan(
 
     with _progress_bar(enabled=not no_progress and sys.stderr.isatty()) as progress:
         result = run_scan(path, config, jobs=jobs, dsn=dsn, progress=progress)
+    if dsn:
+        # a stale table's backfill is the next phantom: its findings go up one level (docs/rollout.md)
+        from guard.rollout.stale import raise_stale_severity
+
+        result.findings = raise_stale_severity(result.findings, dsn, config)
 
     if write_baseline and baseline is not None:
         count = baselines.write_baseline(baseline, result.findings)

@@ -1,0 +1,71 @@
+"""Stale tables with their writers: freshness --scan/--repo names them, scan --dsn raises their findings a level."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+
+from guard.cli import cli
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "titan"
+CONFIG = str(EXAMPLE / "guard.toml")
+CALL_LOG_WRITERS = ["titan/api/sms.py:5", "titan/api/threecx.py:9"]
+
+
+def guard(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def warehouse(pg_dsn: str) -> str:
+    """The example's schema; call_logs stopped 437 hours ago (the seed's inventory), jobs is fresh."""
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        for script in sorted((EXAMPLE / "schema").glob("*.sql")):
+            conn.execute(script.read_text(encoding="utf-8"))
+        conn.execute(
+            "INSERT INTO titan.call_logs (caller, direction, duration_s, created_at) "
+            "SELECT '+1555' || g, 'inbound', g, now() - interval '437 hours' - g * interval '1 minute' "
+            "FROM generate_series(1, 352) g"
+        )
+        conn.execute(
+            "INSERT INTO titan.jobs (st_id, job_status, created_at) VALUES (1, 'completed', now() - interval '1 hour')"
+        )
+    return pg_dsn
+
+
+def test_freshness_scan_names_both_writers_of_the_stale_call_logs(warehouse: str, tmp_path: Path) -> None:
+    report = tmp_path / "scan.json"
+    guard("scan", str(EXAMPLE), "--format", "json", "-o", str(report))
+    result = guard("freshness", "--dsn", warehouse, "--config", CONFIG, "--scan", str(report), "--format", "json")
+    assert result.exit_code == 1, result.output
+    [stale] = json.loads(result.stdout)["stale_writers"]
+    assert stale["table"] == "titan.call_logs" and stale["status"] == "error"
+    assert 437 <= stale["age_hours"] < 438
+    assert [w["location"] for w in stale["writers"]] == CALL_LOG_WRITERS
+    assert stale["writers_omitting_timestamp"] == CALL_LOG_WRITERS
+    assert stale["writers"][0]["note"] == "omits created_at: a backfill here re-stamps the backlog"
+
+    text = guard("freshness", "--dsn", warehouse, "--config", CONFIG, "--repo", str(EXAMPLE)).stdout
+    assert "titan.call_logs is 437." in text and "2 writer(s) in code" in text
+    for writer in CALL_LOG_WRITERS:
+        assert f"{writer}" in text
+    assert text.count("a backfill here re-stamps the backlog") == 2
+    assert "titan.jobs is" not in text  # fresh: not listed
+
+
+def test_scan_dsn_raises_findings_on_stale_tables_one_level(warehouse: str) -> None:
+    plain = json.loads(guard("scan", str(EXAMPLE), "--format", "json").stdout)
+    live = json.loads(guard("scan", str(EXAMPLE), "--format", "json", "--dsn", warehouse).stdout)
+    before = {(f["path"], f["line"]): f for f in plain["findings"]}
+    after = {(f["path"], f["line"]): f for f in live["findings"]}
+    for key in [("titan/api/sms.py", 5), ("titan/api/threecx.py", 9)]:
+        assert before[key]["severity"] == "high" and after[key]["severity"] == "critical"
+        assert after[key]["fingerprint"] == before[key]["fingerprint"]  # baselines still match
+        assert "severity raised one level: titan.call_logs is stale (437." in after[key]["why"]
+        assert "stamping one ingestion minute on all of it" in after[key]["why"]
+    jobs = ("titan/api/portal.py", 7)
+    assert after[jobs]["severity"] == before[jobs]["severity"] and "stale" not in after[jobs]["why"]  # fresh table
