@@ -3,7 +3,7 @@
 Prints, for the same files in the same run (baseline and extraction alternate file by file):
   * the byte prefilter over every file (``may_contain_sql``),
   * a baseline: bare ``ast.parse`` of the files that pass the prefilter (the floor any AST-based extractor pays),
-  * ``extract_python`` (decode + parse + analysis) on those files, with a cold :class:`ModuleIndex` of each tree
+  * ``extract_python`` (decode + parse + analysis) on those files, with a cold :class:`ModuleMap` of each tree
     (constants imported across modules resolved, as in ``guard scan``),
 and the ratio extraction / baseline, lines per second over the whole tree, the five slowest files (a file far
 slower than its parse is a pathology worth a look), and whether anything raised.
@@ -21,8 +21,10 @@ import sysconfig
 import time
 import warnings
 
-from guard.scan.extract_python import decode_source, extract_python, may_contain_sql
-from guard.scan.pymodules import ModuleIndex
+from guard.scan.frontends.python import module_map
+from guard.scan.frontends.python.extract import extract_python
+from guard.scan.frontends.python.prefilter import may_contain_sql
+from guard.scan.frontends.python.source import decode_source
 
 
 def python_files(roots: list[str]) -> list[tuple[str, str, bytes]]:
@@ -48,7 +50,7 @@ def main() -> int:
         parser.error(f"not a directory: {', '.join(missing)}")
     files = python_files(roots)
     total_lines = sum(data.count(b"\n") for _, _, data in files)
-    indexes = {root: ModuleIndex(root, [rel for r, rel, _ in files if r == root]) for root in roots}
+    indexes = {root: module_map(root, [rel for r, rel, _ in files if r == root]) for root in roots}
 
     start = time.perf_counter()
     passed = [(root, rel, data) for root, rel, data in files if may_contain_sql(data, indexes[root])]

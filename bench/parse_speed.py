@@ -11,8 +11,8 @@ import time
 from pglast.parser import parse_sql_json
 
 from guard.model import SqlCandidate
-from guard.scan.extract_sql import extract_sql_file
-from guard.scan.parse import parse_candidate
+from guard.scan.frontends.sql.extract import extract_sql_file
+from guard.scan.sql.parse import parse_candidate
 
 
 def schema_dump(tables: int) -> str:

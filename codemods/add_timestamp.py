@@ -31,16 +31,7 @@ from guard.patch.site import PatchSite, SiteResult
 from guard.patch.sql_edit import Relations, SqlPatch, Unfixable, apply_edits, plan_timestamp_edit
 from guard.patch.sql_files import FALLBACK_SQL, fallback_reason, source_value
 from guard.patch.values import infer_value
-
-#: calls that run a statement with one row of parameters (psycopg, asyncpg, SQLAlchemy)
-_RUN_ONE = {"execute", "fetch", "fetchrow", "fetchval", "fetchone", "fetchall", "exec_driver_sql", "mogrify"}
-#: calls that run a statement once per row of a sequence
-_RUN_MANY = {"executemany"}
-#: helpers taking (cursor, sql, rows): psycopg2.extras
-_EXTRAS = {"execute_values", "execute_batch"}
-#: wrappers whose first argument is the SQL text
-_WRAPPERS = {"text", "SQL", "literal_column"}
-_PARAM_KEYWORDS = ("params", "parameters", "vars", "args", "argslist")
+from guard.scan.frontends.python.drivers import DRIVERS
 
 
 @dataclass
@@ -198,7 +189,7 @@ class _SitePatcher:
             if isinstance(parent, cst.Arg):
                 call = self.index.parents.get(parent)
                 assert isinstance(call, cst.Call)
-                if _callee(call) in _WRAPPERS and call.args and call.args[0] is parent:
+                if _callee(call) in DRIVERS.run_calls().wrappers and call.args and call.args[0] is parent:
                     expr = call
                     continue
                 return [_Use(call, parent.value, format_call)]
@@ -252,12 +243,13 @@ class _SitePatcher:
         after = [a for a in args[sql_position + 1 :] if a.keyword is None]
         if any(a.star for a in after):
             raise Unfixable("the parameters are passed with * unpacking")
-        keyword = next((a for a in args if a.keyword is not None and a.keyword.value in _PARAM_KEYWORDS), None)
-        many = callee in _RUN_MANY or callee in _EXTRAS
-        if callee not in _RUN_ONE and not many:
+        runs = DRIVERS.run_calls()  # which calls run SQL, and how, is each driver module's knowledge
+        keyword = next((a for a in args if a.keyword is not None and a.keyword.value in runs.param_keywords), None)
+        many = callee in runs.many or callee in runs.helpers
+        if callee not in runs.one and not many:
             raise Unfixable(f"{callee or 'this call'}() is not a known way to run SQL")
-        if patch.rows_template and callee != "execute_values":
-            raise Unfixable("VALUES %s without execute_values")
+        if patch.rows_template and callee not in runs.fills_values_template:
+            raise Unfixable(f"VALUES %s without {' or '.join(sorted(runs.fills_values_template))}")
         if not many and patch.style is ParamStyle.NUMERIC and after:
             # asyncpg: conn.execute(SQL, a, b) - the call's own arguments are the row.
             values = [a.value for a in after]
@@ -276,7 +268,7 @@ class _SitePatcher:
         return named and isinstance(param, cst.List | cst.ListComp | cst.GeneratorExp)
 
     def _copy_rows(self, call: cst.Call, callee: str) -> list[_Row]:
-        if callee != "copy":
+        if callee not in DRIVERS.run_calls().copy_streams:
             raise Unfixable(f"COPY data is streamed by {callee}(): add the column to the data by hand")
         item = self.index.parents.get(call)
         if not isinstance(item, cst.WithItem) or item.asname is None or not isinstance(item.asname.name, cst.Name):

@@ -16,7 +16,7 @@ import libcst as cst
 
 from guard.model import HOLE_PREFIX
 from guard.patch.sql_edit import Edit, Unfixable
-from guard.scan.pystrings import escape_at
+from guard.scan.frontends.python.strings import escape_at
 
 StringLeaf = cst.SimpleString | cst.FormattedStringText
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pglast import parser
 
-from guard.scan.placeholders import placeholder_spans
+from guard.scan.sql.placeholders import placeholder_spans
 
 
 class ParamStyle(str, enum.Enum):
@@ -77,7 +77,7 @@ def find_placeholders(sql: str, tokens: list[Token]) -> list[Placeholder]:
     """Placeholders of ``sql`` in source order.
 
     Driver styles (``%s``, ``%(name)s``, ``:name``, ``?``) come from the scanner's
-    :func:`guard.scan.placeholders.placeholder_spans`, so patch and scan agree on what is a parameter (not an
+    :func:`guard.scan.sql.placeholders.placeholder_spans`, so patch and scan agree on what is a parameter (not an
     array slice ``a[1:n]``, not the jsonb ``?`` operator, not a ``::`` cast). Native ``$n`` parameters and the
     ``{}`` fields of ``sql.SQL``/``str.format`` templates are read from ``tokens`` here.
     """

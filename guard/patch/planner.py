@@ -21,6 +21,7 @@ from guard.model import Finding, ResolvedWrite, ScanResult
 from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
 from guard.patch.sql_files import parses, patch_sql
 from guard.scan.engine import available_cores
+from guard.scan.frontends import language_of
 
 #: ``guard patch --apply`` keeps originals here (under the root); they are never patch targets.
 BACKUP_DIR_NAME = ".guard-backup"
@@ -201,7 +202,7 @@ def _plan_all(root: str | Path, sites: Sequence[PatchSite], jobs: int | None) ->
     workers = _workers(len(work), jobs)
     if workers <= 1:
         return [plan_file(*item) for item in work]
-    if any(item[1].endswith(".py") for item in work):
+    if any(language_of(item[1]) == "python" for item in work):
         import guard.codemods.add_timestamp  # noqa: F401 - imported once here, inherited by forked workers
     chunk = max(1, len(work) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -222,7 +223,7 @@ def _plan_file_star(item: tuple[str, str, tuple[PatchSite, ...]]) -> FilePatch:
 
 def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
     """Read, patch and re-parse one file (runs in a worker process)."""
-    language = "sql" if relpath.lower().endswith((".sql", ".psql", ".pgsql")) else "python"
+    language = language_of(relpath) or "unknown"
     patch = FilePatch(relpath, language)
     site_list = list(sites)
     try:
@@ -245,6 +246,8 @@ def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
 def _patch_text(language: str, text: str, sites: list[PatchSite]) -> tuple[str, list[SiteResult]]:
     if language == "sql":
         return patch_sql(text, sites)
+    if language != "python":
+        return text, [SiteResult(site, reason=f"guard patch cannot edit {language} files yet") for site in sites]
     from guard.codemods.add_timestamp import patch_python  # libcst is only imported where there is Python to patch
 
     return patch_python(text, sites)

@@ -20,15 +20,7 @@ from pathlib import Path
 
 from guard.errors import GuardError
 from guard.model import Diagnostic, SourceFile
-
-#: File suffix -> language handled by the extractors.
-LANGUAGES: dict[str, str] = {
-    ".py": "python",
-    ".pyw": "python",
-    ".sql": "sql",
-    ".psql": "sql",
-    ".pgsql": "sql",
-}
+from guard.scan.frontends import FRONTENDS, language_of
 
 #: Directory names never worth walking outside git (build output, caches, dependency trees, guard patch backups).
 SKIPPED_DIRS = frozenset(
@@ -45,10 +37,6 @@ class Discovery:
     root: Path
     files: list[SourceFile] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
-def language_of(path: str) -> str | None:
-    return LANGUAGES.get(os.path.splitext(path)[1].lower())
 
 
 def discover(
@@ -87,9 +75,9 @@ def _single_file(path: Path, max_file_size: int) -> Discovery:
     found = Discovery(root=resolved.parent)
     language = language_of(resolved.name)
     if language is None:
-        found.diagnostics.append(
-            Diagnostic(resolved.name, 0, "skipped-language", "not a .py or .sql file; nothing to scan")
-        )
+        known = FRONTENDS.describe_suffixes()
+        message = f"guard reads {known} files, not this one; nothing to scan"
+        found.diagnostics.append(Diagnostic(resolved.name, 0, "skipped-language", message))
     else:
         _add(found, resolved.parent, resolved.name, language, max_file_size)
     return found

@@ -30,7 +30,6 @@ from guard.model import (
     ScanResult,
     SchemaFact,
     SourceFile,
-    SqlCandidate,
     TableInfo,
     TableSummary,
     WriteStatement,
@@ -38,12 +37,10 @@ from guard.model import (
 from guard.scan.baseline import assign_fingerprints
 from guard.scan.catalog import Catalog
 from guard.scan.discover import discover
-from guard.scan.extract_python import decode_source, extract_python, may_contain_sql
-from guard.scan.extract_sql import extract_sql_file
-from guard.scan.parse import parse_candidate
-from guard.scan.pymodules import ModuleIndex
+from guard.scan.frontends import FRONTENDS, FileReader
 from guard.scan.resolve import Resolver
 from guard.scan.rules import RuleContext, check_write
+from guard.scan.sql.parse import parse_candidate
 from guard.scan.suppress import Suppression, apply_suppressions, find_suppressions
 
 #: Below either size a single process is faster than starting a pool.
@@ -182,10 +179,12 @@ def scan_files(
     root: Path, files: Sequence[SourceFile], jobs: int | None = None, progress: Progress | None = None
 ) -> list[FileScan]:
     """Extract and parse every file, in a process pool when that pays off. Results follow ``files``' order."""
-    python_files = [f.relpath for f in files if f.language == "python"]
+    by_language: dict[str, list[str]] = {}
+    for source in files:
+        by_language.setdefault(source.language, []).append(source.relpath)
     workers = _worker_count(files, jobs)
     if workers <= 1:
-        _init_worker(str(root), python_files)
+        _init_worker(str(root), by_language)
         results = []
         for done, source in enumerate(files, start=1):
             results.append(scan_file(source))
@@ -195,7 +194,7 @@ def scan_files(
     by_path: dict[str, FileScan] = {}
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(str(root), python_files)
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(str(root), by_language)
     ) as pool:
         count = max(workers * BATCHES_PER_WORKER, len(files) // FILES_PER_BATCH)
         futures = [pool.submit(_scan_batch, batch) for batch in _batches(files, count)]
@@ -249,13 +248,15 @@ def _batches(files: Sequence[SourceFile], count: int) -> list[list[SourceFile]]:
     return [b for b in batches if b]
 
 
-_MODULES: ModuleIndex | None = None
+#: Per process: each front-end bound to the tree (the Python one keeps the tree's module map, for constants
+#: imported across modules).
+_READERS: dict[str, FileReader] = {}
 
 
-def _init_worker(root: str, python_relpaths: list[str]) -> None:
-    """Per process: the index of the tree's Python modules, for constants imported across modules."""
-    global _MODULES
-    _MODULES = ModuleIndex(root, python_relpaths)
+def _init_worker(root: str, relpaths_by_language: dict[str, list[str]]) -> None:
+    _READERS.clear()
+    for frontend in FRONTENDS:
+        _READERS[frontend.name] = frontend.reader(root, relpaths_by_language.get(frontend.name, []))
 
 
 def _scan_batch(batch: list[SourceFile]) -> list[FileScan]:
@@ -286,46 +287,24 @@ def scan_file(source: SourceFile) -> FileScan:
     return result
 
 
-def _never(candidate: SqlCandidate) -> bool:
-    return False
-
-
 def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
-    candidates: list[SqlCandidate]
-    reverts_schema: Callable[[SqlCandidate], bool] = _never
-    if source.language == "python":
-        if not may_contain_sql(data, _MODULES):
-            return
-        text, decode_problems = decode_source(data, source.relpath)
-        result.diagnostics.extend(decode_problems)
-        extraction = extract_python(text, source.relpath, _MODULES)
-        candidates = extraction.candidates
-        reverts_schema = extraction.reverts_schema
-        result.facts.extend(extraction.schema_facts)
-        result.diagnostics.extend(extraction.diagnostics)
-    else:
-        text = _decode_sql(data, source.relpath, result.diagnostics)
-        candidates, problems = extract_sql_file(text, source.relpath)
-        result.diagnostics.extend(problems)
-    for candidate in candidates:
+    reader = _READERS.get(source.language)
+    frontend = FRONTENDS.get(source.language)
+    if reader is None or frontend is None:
+        message = f"no front-end reads {source.language!r} files; not scanned"
+        result.diagnostics.append(Diagnostic(source.relpath, 0, "skipped-language", message))
+        return
+    extraction = reader.extract(source.relpath, data)
+    result.diagnostics.extend(extraction.diagnostics)
+    result.facts.extend(extraction.facts)
+    result.writes.extend(extraction.writes)
+    result.statements += len(extraction.writes)
+    for candidate in extraction.candidates:
         parsed = parse_candidate(candidate)
         result.writes.extend(parsed.writes)
-        if not reverts_schema(candidate):  # DDL in an Alembic downgrade() undoes the upgrade: not the schema
+        if not extraction.reverts_schema(candidate):  # DDL in an Alembic downgrade() undoes the upgrade
             result.facts.extend(parsed.facts)
         result.diagnostics.extend(parsed.diagnostics)
         result.statements += parsed.statements
-    result.suppressions.extend(find_suppressions(text, source.relpath))
-
-
-def _decode_sql(data: bytes, relpath: str, diagnostics: list[Diagnostic]) -> str:
-    """SQL files are UTF-8 in practice; anything else is read as Latin-1 (every byte decodes) and reported."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        diagnostics.append(
-            Diagnostic(
-                relpath, line, "decode-error", f"not valid UTF-8 ({exc.reason}); read as Latin-1, names may be off"
-            )
-        )
-        return data.decode("latin-1")
+    if extraction.text is not None:
+        result.suppressions.extend(find_suppressions(extraction.text, source.relpath, frontend.comment_markers))

@@ -1,5 +1,8 @@
 """Inline suppressions: ``# guard: ignore[GRD001] reason`` (or ``-- guard: ignore[...] reason`` in SQL).
 
+Which comment markers count is the front-end's call (:attr:`~guard.scan.frontends.base.Frontend.comment_markers`):
+Python files take ``#`` and, for SQL held in strings, ``--``; SQL files take ``--``.
+
 A suppression sits on one of the statement's lines or on the line just above it, names the rules it
 silences, and must give a reason: an unexplained suppression is not honoured (GRD900), and one that
 silences nothing is reported (GRD901), so comments cannot quietly outlive the code they excuse.
@@ -8,14 +11,15 @@ silences nothing is reported (GRD901), so comments cannot quietly outlive the co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from guard.model import Finding
 from guard.scan.rules import RULES_BY_CODE, grd900_suppression_reason, grd901_unused_suppression, rule_summary
 
-#: The comment marker; the comment may live in Python (``#``) or SQL (``--``), also inside a SQL string.
-_MARKER = re.compile(r"(?:#|--)\s*guard:\s*ignore\[(?P<rules>[^\]]*)\](?P<reason>[^\n]*)")
+#: The comment markers a suppression may follow when the caller does not say (Python with SQL in strings).
+DEFAULT_MARKERS = ("#", "--")
+_MARKERS: dict[tuple[str, ...], re.Pattern[str]] = {}
 _REASON_TRAILER = " \t\"'),;`"
 _REASON_LEADER = " \t:-\u2014"
 
@@ -36,19 +40,29 @@ class SuppressionOutcome:
     problems: list[Finding] = field(default_factory=list)  # GRD900 / GRD901
 
 
-def find_suppressions(text: str, relpath: str) -> list[Suppression]:
-    """Every ``guard: ignore[...]`` marker in a file's text."""
+def find_suppressions(text: str, relpath: str, markers: Sequence[str] = DEFAULT_MARKERS) -> list[Suppression]:
+    """Every ``guard: ignore[...]`` comment in a file's text, after one of the language's comment ``markers``."""
     if "guard:" not in text:
         return []
+    pattern = _marker_pattern(tuple(markers))
     found = []
     for lineno, line in enumerate(text.splitlines(), start=1):
-        for match in _MARKER.finditer(line):
+        for match in pattern.finditer(line):
             rules = tuple(code.strip().upper() for code in re.split(r"[,\s]+", match["rules"]) if code.strip())
             reason = match["reason"].rstrip(_REASON_TRAILER).lstrip(_REASON_LEADER)
             if reason.endswith("*/"):
                 reason = reason[:-2].rstrip(_REASON_TRAILER)
             found.append(Suppression(relpath, lineno, match.start() + 1, rules, reason))
     return found
+
+
+def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
+    pattern = _MARKERS.get(markers)
+    if pattern is None:
+        leaders = "|".join(re.escape(marker) for marker in markers)
+        pattern = re.compile(rf"(?:{leaders})\s*guard:\s*ignore\[(?P<rules>[^\]]*)\](?P<reason>[^\n]*)")
+        _MARKERS[markers] = pattern
+    return pattern
 
 
 def apply_suppressions(

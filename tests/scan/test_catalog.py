@@ -9,9 +9,9 @@ import pytest
 
 from guard.model import SchemaFact, TableInfo
 from guard.scan.catalog import Catalog, is_now_like
-from guard.scan.extract_sql import extract_sql_file
-from guard.scan.parse import parse_candidate
+from guard.scan.frontends.sql.extract import extract_sql_file
 from guard.scan.rollback import down_section_line, is_rollback_path
+from guard.scan.sql.parse import parse_candidate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql"
 

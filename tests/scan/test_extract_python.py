@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from guard.model import SqlCandidate
-from guard.scan.extract_python import decode_source, extract_python
+from guard.scan.frontends.python.extract import extract_python
+from guard.scan.frontends.python.source import decode_source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "python"
 KEYWORD = re.compile(r"(?i)\b(insert|copy|create|alter|drop|merge|with)\b")
@@ -264,7 +265,7 @@ def test_long_elif_chain_is_not_recursive() -> None:
 
 
 def test_analysis_failure_is_reported_and_scanned_textually(monkeypatch: pytest.MonkeyPatch) -> None:
-    from guard.scan import extract_python as module
+    from guard.scan.frontends.python import extract as module
 
     def broken(self: object, tree: object) -> None:
         raise KeyError("boom")

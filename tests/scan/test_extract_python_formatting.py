@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from guard.scan.extract_python import extract_python
+from guard.scan.frontends.python.extract import extract_python
 
 
 def only(source: str) -> tuple[str, bool]:

@@ -7,8 +7,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guard.scan.extract_python import decode_source, extract_python, may_contain_sql
-from guard.scan.textual import extract_textual
+from guard.scan.frontends.python.extract import extract_python
+from guard.scan.frontends.python.prefilter import may_contain_sql
+from guard.scan.frontends.python.source import decode_source
+from guard.scan.frontends.python.textual import extract_textual
 
 FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "python").glob("*.py"))
 SNIPPETS = [path.read_text() for path in FIXTURES]

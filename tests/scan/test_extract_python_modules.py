@@ -1,27 +1,25 @@
-"""Constants imported from other modules of the scanned tree (``ModuleIndex``)."""
+"""Constants imported from other modules of the scanned tree (the tree's ``ModuleMap``)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import pytest
-
-from guard.scan import pyconstants
-from guard.scan.extract_python import extract_python
-from guard.scan.pymodules import MAX_IMPORT_DEPTH, ModuleIndex
+from guard.scan.frontends.python import module_map
+from guard.scan.frontends.python.extract import extract_python
+from guard.scan.frontends.python.project import MAX_IMPORT_DEPTH, ModuleMap
 
 TREE = Path(__file__).resolve().parent.parent / "fixtures" / "python" / "tree"
 
 
-def index() -> ModuleIndex:
+def index() -> ModuleMap:
     relpaths = [
         os.path.relpath(os.path.join(folder, name), TREE).replace(os.sep, "/")
         for folder, _, names in os.walk(TREE)
         for name in names
         if name.endswith(".py")
     ]
-    return ModuleIndex(str(TREE), relpaths)
+    return module_map(str(TREE), relpaths)
 
 
 def test_module_names_follow_src_layout_and_packages() -> None:
@@ -83,28 +81,14 @@ def test_without_index_imports_are_holes() -> None:
     assert ("INSERT INTO titan.archive (guard_hole_0) VALUES (%s, %s)", 11, True) in got
 
 
-def _write_tree(root: Path, files: dict[str, str]) -> ModuleIndex:
+def _write_tree(root: Path, files: dict[str, str]) -> ModuleMap:
     for relpath, text in files.items():
         (root / relpath).parent.mkdir(parents=True, exist_ok=True)
         (root / relpath).write_text(text)
-    return ModuleIndex(str(root), list(files))
+    return module_map(str(root), list(files))
 
 
-def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    parsed: list[str] = []
-    original = pyconstants.ModuleConstants.__init__
-
-    def counting(self: pyconstants.ModuleConstants, text: str, relpath: str, modules: ModuleIndex) -> None:
-        parsed.append(relpath)
-        original(self, text, relpath, modules)
-
-    monkeypatch.setattr(pyconstants.ModuleConstants, "__init__", counting)
-    return parsed
-
-
-def test_imported_names_are_only_looked_up_when_their_value_is_needed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_imported_names_are_only_looked_up_when_their_value_is_needed(tmp_path: Path) -> None:
     """Regression: references to other modules (``exp.Column`` in a dict, an argument, a call) used to parse
     the referenced modules and, transitively, everything they import (seconds per file on site-packages)."""
     modules = _write_tree(
@@ -127,10 +111,9 @@ def test_imported_names_are_only_looked_up_when_their_value_is_needed(
             ),
         },
     )
-    parsed = _count_parses(monkeypatch)
     result = extract_python((tmp_path / "pkg/user.py").read_text(), "pkg/user.py", modules)
     assert result.candidates == []  # the constant is reported where it is defined
-    assert parsed == []
+    assert modules.parsed == []
 
     composing = "from pkg import sql\nfrom pkg.exp import KEY\nALIAS = sql.INSERT\ndef run(cur):\n"
     composing += '    cur.execute(ALIAS + " ON CONFLICT DO NOTHING")\n    cur.execute(sql.INSERT + " RETURNING a")\n'
@@ -139,12 +122,10 @@ def test_imported_names_are_only_looked_up_when_their_value_is_needed(
         "INSERT INTO titan.jobs (a) VALUES (%s) ON CONFLICT DO NOTHING",
         "INSERT INTO titan.jobs (a) VALUES (%s) RETURNING a",
     ]
-    assert parsed == ["pkg/sql.py", "pkg/names.py"]  # each module once, only the ones the value comes from
+    assert modules.parsed == ["pkg/sql.py", "pkg/names.py"]  # each module once, only the ones the value comes from
 
 
-def test_compositions_without_sql_do_not_look_into_modules_without_sql(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_compositions_without_sql_do_not_look_into_modules_without_sql(tmp_path: Path) -> None:
     modules = _write_tree(
         tmp_path,
         {
@@ -153,7 +134,6 @@ def test_compositions_without_sql_do_not_look_into_modules_without_sql(
             "app/tables.py": "from app.names import USERS\nTARGET = USERS\n",  # an alias of an alias
         },
     )
-    parsed = _count_parses(monkeypatch)
     source = (
         "from app import messages, names\n"
         "def run(cur, log, user):\n"
@@ -165,7 +145,7 @@ def test_compositions_without_sql_do_not_look_into_modules_without_sql(
     source = source.replace("import messages, names", "import messages, names, tables")
     result = extract_python(source, "app/run.py", modules)
     assert [c.text for c in result.candidates] == ["INSERT INTO app.users (name) VALUES (%s)"] * 2
-    assert parsed == ["app/names.py", "app/tables.py"]  # needed by compositions that mention SQL, not messages.py
+    assert modules.parsed == ["app/names.py", "app/tables.py"]  # wanted by compositions mentioning SQL only
 
 
 def test_constant_chains_are_bounded_and_a_cut_is_not_cached(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from guard.scan.extract_python import extract_python
-from guard.scan.parse import parse_candidate
-from guard.scan.pymodules import ModuleIndex
-from guard.scan.pyprefilter import may_contain_sql
+from guard.scan.frontends.python import module_map
+from guard.scan.frontends.python.extract import extract_python
+from guard.scan.frontends.python.prefilter import may_contain_sql
+from guard.scan.sql.parse import parse_candidate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -61,7 +61,7 @@ def test_a_file_composing_an_imported_statement_passes_only_when_the_import_is_i
     (tmp_path / "titan").mkdir()
     (tmp_path / "titan" / "__init__.py").write_text("")
     (tmp_path / "titan" / "sql.py").write_text('INSERT_JOB = "INSERT INTO titan.jobs (a) VALUES (%s)"\n')
-    modules = ModuleIndex(str(tmp_path), ["titan/__init__.py", "titan/sql.py"])
+    modules = module_map(str(tmp_path), ["titan/__init__.py", "titan/sql.py"])
     importer = b'from titan import sql\n\ndef run(cur):\n    cur.execute(sql.INSERT_JOB + " ON CONFLICT DO NOTHING")\n'
     assert may_contain_sql(importer, modules)
     assert may_contain_sql(b"from . import sql\ncur.execute(sql.X % t)\n", modules)  # relative: always the tree

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from guard.scan import extract_sql
-from guard.scan.extract_sql import extract_sql_file
-from guard.scan.parse import parse_candidate
+from guard.scan.frontends.sql import extract as extract_sql
+from guard.scan.frontends.sql.extract import extract_sql_file
+from guard.scan.sql.parse import parse_candidate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guard.model import SqlCandidate
-from guard.scan.parse import parse_candidate
+from guard.scan.sql.parse import parse_candidate
 
 
 def candidate(text: str, **fields: object) -> SqlCandidate:
@@ -133,7 +133,7 @@ def test_best_effort_and_context_are_carried() -> None:
 def test_non_ascii_tokens_match_postgres_scanner() -> None:
     from pglast.parser import scan
 
-    from guard.scan.parse_text import SqlText
+    from guard.scan.sql.text import SqlText
 
     text = "SELECT \"naïve\", café, 'ü€' FROM données -- é\nWHERE x = $$ß$$"
     expected = [(t.start, t.end, t.name) for t in scan(text) if t.name != "SQL_COMMENT"]

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 
 from guard.model import SqlCandidate
 from guard.scan.catalog import is_now_like
-from guard.scan.extract_sql import extract_sql_file
-from guard.scan.parse import parse_candidate
-from guard.scan.placeholders import rewrite_placeholders
+from guard.scan.frontends.sql.extract import extract_sql_file
+from guard.scan.sql.parse import parse_candidate
+from guard.scan.sql.placeholders import rewrite_placeholders
 
 SQL_PIECES = [
     "INSERT",
@@ -104,7 +104,7 @@ def test_extract_and_helpers_never_raise(text: str) -> None:
 def test_locator_agrees_with_sql_candidate_position(
     text: str, extra_starts: list[tuple[int, int, int]], offset: int
 ) -> None:
-    from guard.scan.parse_text import Locator
+    from guard.scan.sql.text import Locator
 
     starts = ((0, 4, 9), *sorted({entry[0]: entry for entry in extra_starts}.values()))
     candidate = SqlCandidate("f.py", 4, 9, text, "concat", line_starts=starts)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from guard.model import SqlCandidate
-from guard.scan.extract_sql import extract_sql_file
-from guard.scan.parse import parse_candidate
+from guard.scan.frontends.sql.extract import extract_sql_file
+from guard.scan.sql.parse import parse_candidate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql"
 

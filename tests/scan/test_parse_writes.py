@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from guard.model import WriteStatement
-from guard.scan.extract_sql import extract_sql_file
-from guard.scan.parse import ParsedCandidate, parse_candidate
+from guard.scan.frontends.sql.extract import extract_sql_file
+from guard.scan.sql.parse import ParsedCandidate, parse_candidate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql"
 

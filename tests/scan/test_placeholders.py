@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from guard.scan.placeholders import rewrite_placeholders
+from guard.scan.sql.placeholders import rewrite_placeholders
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_text_the_scanner_rejects_is_returned_unchanged() -> None:
     ],
 )
 def test_derived_tokens_match_a_fresh_scan(sql: str) -> None:
-    from guard.scan.parse_text import SqlText
+    from guard.scan.sql.text import SqlText
 
     original = SqlText(sql)
     rewritten = rewrite_placeholders(sql, original.tokens)

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from guard.scan.pystrings import escape_at
+from guard.scan.frontends.python.strings import escape_at
 
 
 @pytest.mark.parametrize(

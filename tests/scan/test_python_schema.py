@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from guard.model import SchemaFact
-from guard.scan.extract_python import extract_python
+from guard.scan.frontends.python.extract import extract_python
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "python"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from guard.scan.extract_python import extract_python
-from guard.scan.textual import extract_textual, looks_like_sql, starts_like_sql
+from guard.scan.frontends.python.extract import extract_python
+from guard.scan.frontends.python.textual import extract_textual, looks_like_sql, starts_like_sql
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "python"
 

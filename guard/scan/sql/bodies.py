@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from guard.model import HOLE_PREFIX, Diagnostic
-from guard.scan.parse_text import SqlText, Statement, error_details, string_values
-from guard.scan.placeholders import OffsetMap
+from guard.scan.sql.placeholders import OffsetMap
+from guard.scan.sql.text import SqlText, Statement, error_details, string_values
 
 #: Backslash escapes of ``E'...'`` strings that stand for whitespace (others stand for the character itself).
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}

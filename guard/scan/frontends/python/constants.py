@@ -1,4 +1,4 @@
-"""The module-level string constants of one module, for importers (see :class:`~guard.scan.pymodules.ModuleIndex`).
+"""The module-level string constants of one module, for importers (see :class:`.project.ModuleMap`).
 
 An importer needs ``INSERT_JOB`` of ``titan/sql.py``, not an analysis of the whole module: one pass over the
 module's top-level statements (into ``if``/``try``/``with``/loop blocks, never into functions or classes) lists
@@ -13,13 +13,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from guard.scan.extract_python import Extractor, normalize_newlines, parse_module
-from guard.scan.pyscope import ImportRef, ModuleRef, nested_statements, target_names
-
-if TYPE_CHECKING:
-    from guard.scan.pymodules import ModuleIndex
+from guard.scan.frontends.python.extract import ModuleEvaluator
+from guard.scan.frontends.python.project import ModuleMap
+from guard.scan.frontends.python.scope import ImportRef, ModuleRef, nested_statements, target_names
+from guard.scan.frontends.python.source import normalize_newlines, parse_module
 
 
 @dataclass(frozen=True)
@@ -37,12 +35,11 @@ _Binding = ast.expr | _ReExport | ModuleRef | None
 class ModuleConstants:
     """Evaluates the module-level string constants of one module, name by name, on demand."""
 
-    def __init__(self, text: str, relpath: str, modules: ModuleIndex) -> None:
+    def __init__(self, text: str, relpath: str, modules: ModuleMap) -> None:
         text = normalize_newlines(text)
-        tree = parse_module(text, relpath)
-        self.bindings: dict[str, list[_Binding]] = top_level_bindings(tree.body) if tree is not None else {}
-        self.extractor = Extractor(text, relpath, modules, recording=False)
-        self.extractor.module.body = tree.body if tree is not None else []
+        tree = parse_module(text, relpath) or ast.Module(body=[], type_ignores=[])
+        self.bindings: dict[str, list[_Binding]] = top_level_bindings(tree.body)
+        self.evaluator = ModuleEvaluator(tree, text, relpath, modules)
         self.modules = modules
         self._imports_bound = False
 
@@ -59,7 +56,7 @@ class ModuleConstants:
         values: set[str] = set()
         try:
             for binding in bindings:
-                fragments = self.extractor.value(binding, self.extractor.module, "")  # type: ignore[arg-type]
+                fragments = self.evaluator.strings(binding)  # type: ignore[arg-type]
                 if not fragments or any(fragment.dynamic for fragment in fragments):
                     return None
                 values.update(fragment.text for fragment in fragments)
@@ -68,7 +65,7 @@ class ModuleConstants:
         return values.pop() if len(values) == 1 else None
 
     def _re_export(self, binding: _ReExport) -> str | None:
-        module = self.extractor.absolute_module(binding.stmt.module or "", binding.stmt.level)
+        module = self.evaluator.absolute_module(binding.stmt.module or "", binding.stmt.level)
         return self.modules.constant(module, binding.name)
 
     def _bind_imports(self) -> None:
@@ -81,10 +78,10 @@ class ModuleConstants:
                 continue
             only = bindings[0]
             if isinstance(only, _ReExport):
-                module = self.extractor.absolute_module(only.stmt.module or "", only.stmt.level)
-                self.extractor.module.bind(name, ImportRef(module, only.name))
+                module = self.evaluator.absolute_module(only.stmt.module or "", only.stmt.level)
+                self.evaluator.bind(name, ImportRef(module, only.name))
             elif isinstance(only, ModuleRef):
-                self.extractor.module.bind(name, only)
+                self.evaluator.bind(name, only)
 
 
 def top_level_bindings(body: Sequence[ast.stmt]) -> dict[str, list[_Binding]]:

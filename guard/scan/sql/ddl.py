@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from guard.model import SchemaFact
-from guard.scan.parse_text import SqlText, Statement, min_location, relation_name, string_values
+from guard.scan.sql.text import SqlText, Statement, min_location, relation_name, string_values
 
 #: Keywords that end a column's DEFAULT expression inside CREATE TABLE / ALTER TABLE.
 _DEFAULT_STOPS = frozenset(

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from guard.model import HOLE_PREFIX, WriteStatement
-from guard.scan.parse_text import Unit, names_a_hole
+from guard.scan.sql.text import Unit, names_a_hole
 
 _WORD_KINDS = frozenset({"IDENT", "UIDENT"})
 _INSERT_BODY_STARTS = frozenset({"ASCII_40", "VALUES", "SELECT", "DEFAULT", "OVERRIDING", "WITH", "TABLE"})

@@ -12,6 +12,7 @@ where it was, so line and column numbers stay exact:
 from __future__ import annotations
 
 from guard.model import Diagnostic, SqlCandidate
+from guard.scan.sql.text import SqlText
 
 #: Files above this many characters are split into candidates of about this size.
 CHUNK_CHARS = 1_000_000
@@ -62,8 +63,6 @@ def _starts_copy_data(line: str) -> bool:
 
 def _chunks(text: str, relpath: str) -> list[SqlCandidate]:
     """Cut ``text`` at statement boundaries into candidates of about :data:`CHUNK_CHARS` characters."""
-    from guard.scan.parse_text import SqlText
-
     sql = SqlText(text)
     candidates: list[SqlCandidate] = []
     chunk_start = 0

@@ -15,7 +15,7 @@ import tokenize
 from collections.abc import Iterator
 
 from guard.model import SqlCandidate
-from guard.scan.pystrings import (
+from guard.scan.frontends.python.strings import (
     Fragment,
     Part,
     SourceText,

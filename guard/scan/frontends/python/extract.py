@@ -18,31 +18,20 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
-import io
 import itertools
 import re
-import tokenize
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from guard.model import Diagnostic, SchemaFact, SqlCandidate
-from guard.scan.pydrivers import (
-    SQL_COMPOSABLES,
-    WRITE_SYNTHESIS,
-    call_context,
-    composable,
-    is_psycopg_sql,
-    is_text_call,
-    scalar_text,
-    synthesize_write,
-)
-from guard.scan.pyformat import Arg, brace_format, join_items, percent_format
-from guard.scan.pymodules import ModuleIndex
-from guard.scan.pyprefilter import may_contain_sql as may_contain_sql  # the engine's byte prefilter
-from guard.scan.pyscope import (
+from guard.scan.frontends.python.calls import call_context, scalar_text
+from guard.scan.frontends.python.drivers import DRIVERS, CallSite
+from guard.scan.frontends.python.format import Arg, brace_format, join_items, percent_format
+from guard.scan.frontends.python.project import ModuleMap
+from guard.scan.frontends.python.schema import SCHEMA_CALLS, SchemaCollector, dotted_name, is_downgrade
+from guard.scan.frontends.python.scope import (
     MAX_ALTERNATIVES,
     Binding,
     ClassInfo,
@@ -52,7 +41,8 @@ from guard.scan.pyscope import (
     SeqValue,
     union_bindings,
 )
-from guard.scan.pystrings import (
+from guard.scan.frontends.python.source import describe_error, error_line, normalize_newlines, parse_source
+from guard.scan.frontends.python.strings import (
     Deferred,
     Fragment,
     Part,
@@ -68,13 +58,13 @@ from guard.scan.pystrings import (
     pinned,
     render_candidate,
 )
-from guard.scan.python_schema import SCHEMA_CALLS, SchemaCollector, dotted_name, is_downgrade
-from guard.scan.textual import extract_textual, looks_like_sql, starts_like_sql
+from guard.scan.frontends.python.textual import extract_textual, looks_like_sql, starts_like_sql
 
 _TRANSPARENT_METHODS = frozenset({"strip", "lstrip", "rstrip", "as_string"})
 _BUILTINS = frozenset(dir(builtins))
-#: Lower-case words at least one of which a function body needs to hold SQL or table definitions of its own.
-_BODY_WORDS = ("insert", "copy", "create", "alter", "drop", "merge", "upsert", "column", "table", "to_sql")
+#: Lower-case words at least one of which a function body needs to hold SQL or table definitions of its own; the
+#: registered drivers' write calls (``to_sql``...) are added by :func:`_body_words`.
+_BODY_WORDS = ("insert", "copy", "create", "alter", "drop", "merge", "upsert", "column", "table")
 _SQL_KEYWORD = re.compile(r"(?i)insert|copy|create|alter|drop|merge|upsert")
 _EXTERNAL = -2  # product id of values imported from another module: reported where they are defined
 
@@ -93,30 +83,12 @@ class PythonExtraction:
         return any(first <= candidate.line <= last for first, last in self.downgrade_lines)
 
 
-def decode_source(data: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
-    """Decode Python source like the interpreter does (BOM, PEP 263 cookie, UTF-8); never raises.
-
-    Undecodable bytes fall back to Latin-1 (every byte decodes, positions stay right) with a diagnostic.
-    """
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        return data.decode("latin-1"), [Diagnostic(relpath, 1, "decode-error", f"{exc}; read as Latin-1")]
-    try:
-        return data.decode(encoding), []
-    except (UnicodeDecodeError, LookupError) as exc:
-        line = data.count(b"\n", 0, exc.start) + 1 if isinstance(exc, UnicodeDecodeError) else 1
-        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else f"unknown encoding {encoding!r}"
-        message = f"not valid {encoding} ({reason}); read as Latin-1, text may be off"
-        return data.decode("latin-1"), [Diagnostic(relpath, line, "decode-error", message)]
-
-
-def extract_python(text: str, relpath: str, modules: ModuleIndex | None = None) -> PythonExtraction:
+def extract_python(text: str, relpath: str, modules: ModuleMap | None = None) -> PythonExtraction:
     """Candidates, schema facts and diagnostics of one Python file. Never raises on bad input."""
     text = normalize_newlines(text)
-    tree = _parse(text, relpath)
+    tree = parse_source(text, relpath)
     if not isinstance(tree, ast.Module):
-        return _fallback(text, relpath, _parse_error_line(tree), f"does not parse as Python 3: {_describe(tree)}")
+        return _fallback(text, relpath, error_line(tree), f"does not parse as Python 3: {describe_error(tree)}")
     extractor = Extractor(text, relpath, modules)
     try:
         extractor.run(tree)
@@ -138,40 +110,9 @@ def _downgrade_lines(tree: ast.Module) -> tuple[tuple[int, int], ...]:
     )
 
 
-def parse_module(text: str, relpath: str) -> ast.Module | None:
-    """The module's AST, or None when it does not parse (for readers that only want what parses)."""
-    tree = _parse(normalize_newlines(text), relpath)
-    return tree if isinstance(tree, ast.Module) else None
-
-
-def normalize_newlines(text: str) -> str:
-    """``ast`` positions count ``\\r\\n`` and ``\\r`` as one line break; so must every offset computed here."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _parse(text: str, relpath: str) -> ast.Module | BaseException:
-    """``ast.parse`` without its warnings (invalid escapes are the user's business) and without raising."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text, filename=relpath)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return exc
-
-
 def _fallback(text: str, relpath: str, line: int, reason: str) -> PythonExtraction:
     diagnostic = Diagnostic(relpath, line, "parse-error", f"{reason}; scanned with a best-effort textual pass")
     return PythonExtraction(extract_textual(text, relpath), [], [diagnostic])
-
-
-def _parse_error_line(exc: BaseException) -> int:
-    return getattr(exc, "lineno", None) or 1
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, SyntaxError):
-        return f"{exc.msg} (line {exc.lineno})"
-    return str(exc) or type(exc).__name__
 
 
 @dataclass
@@ -188,7 +129,10 @@ class _Product:
 
 
 class Extractor:
-    def __init__(self, text: str, relpath: str, modules: ModuleIndex | None, recording: bool = True) -> None:
+    """The abstract interpreter over one file. ``recording`` is False while it only evaluates (looking ahead,
+    resolving a table name, reading constants for :class:`ModuleEvaluator`): nothing is reported then."""
+
+    def __init__(self, text: str, relpath: str, modules: ModuleMap | None, recording: bool = True) -> None:
         self.src = SourceText(text)
         self.relpath = relpath
         self.modules = modules
@@ -253,7 +197,7 @@ class Extractor:
         start, end = self.span(node)
         body = self.src.text[start:end]
         lowered = body.lower()
-        if any(word in lowered for word in _BODY_WORDS):
+        if any(word in lowered for word in _body_words()):
             return False
         return not any(name in body for name in self._names_holding_sql(parent))
 
@@ -867,7 +811,10 @@ class Extractor:
         return Deferred(lambda: self.pos(node))
 
     def pos(self, node: ast.expr) -> Position:
-        return self.src.position(self.src.offset(node.lineno, node.col_offset))
+        return self.locate(node.lineno, node.col_offset)
+
+    def locate(self, lineno: int, col_offset: int) -> Position:
+        return self.src.position(self.src.offset(lineno, col_offset))
 
     def _fstring(self, node: ast.JoinedStr, scope: Scope, context: str) -> list[Fragment]:
         chunk_positions = _FStringPositions(self, node)
@@ -1004,12 +951,12 @@ class Extractor:
                         return self._string_method(node, method, receiver, scope, context)
                 self.visit_arguments(node, scope, call_context(dotted, canonical))
                 return None
-        if last in SQL_COMPOSABLES and is_psycopg_sql(canonical):
-            return composable(self, node, last, scope)
-        if is_text_call(canonical, dotted) and node.args:
-            fragments = self.value(node.args[0], scope, "text()")
-            self.visit_arguments(node, scope, "text()", skip_first=True)
-            return [f.with_context("text()") for f in fragments] if fragments else None
+        builders = DRIVERS.builders().get(last)
+        if builders:
+            call = CallSite(node, dotted, canonical, last, scope)
+            for driver in builders:
+                if driver.value is not None and (driver.builds is None or driver.builds(call)):
+                    return driver.value(self, call)
         if canonical in ("textwrap.dedent", "inspect.cleandoc", "str") and len(node.args) == 1 and not node.keywords:
             return self.value(node.args[0], scope, context)
         if not isinstance(func, (ast.Name, ast.Attribute)):
@@ -1019,8 +966,11 @@ class Extractor:
         context_name = call_context(dotted, canonical)
         self.visit_arguments(node, scope, context_name)
         if self.recording:
-            if last in WRITE_SYNTHESIS and isinstance(func, ast.Attribute):
-                synthesize_write(self, node, last, scope)
+            writer = DRIVERS.writers().get(last)
+            if writer is not None and writer.write is not None and isinstance(func, ast.Attribute):
+                written = writer.write(self, CallSite(node, dotted, canonical, last, scope))
+                if written is not None:
+                    self.emitted.append((written, last))
             if last in SCHEMA_CALLS and self.records_schema(scope):
                 self.schema.on_call(node, canonical, self.resolver(scope))
         return None
@@ -1117,6 +1067,30 @@ class Extractor:
         return resolve
 
 
+class ModuleEvaluator:
+    """Evaluates expressions at one module's top level with the extractor's rules, reporting nothing.
+
+    What an importer needs of another module (:mod:`~guard.scan.frontends.python.constants`): the string a
+    module-level expression holds, given the module's own names (bound with :meth:`bind`) and its imports.
+    """
+
+    def __init__(self, tree: ast.Module, text: str, relpath: str, modules: ModuleMap | None) -> None:
+        self._interpreter = Extractor(text, relpath, modules, recording=False)
+        self._interpreter.module.body = tree.body
+
+    def bind(self, name: str, binding: Binding) -> None:
+        """Bind a module-level name (an import) before expressions that use it are evaluated."""
+        self._interpreter.module.bind(name, binding)
+
+    def strings(self, node: ast.expr) -> list[Fragment] | None:
+        """The string values a module-level expression may have, or None."""
+        return self._interpreter.value(node, self._interpreter.module, "")
+
+    def absolute_module(self, module: str, level: int) -> str:
+        """The dotted name a (possibly relative) import in this module means."""
+        return self._interpreter.absolute_module(module, level)
+
+
 class _FStringPositions:
     """Positions of an f-string's literal chunks, lexed from the source once, on first need."""
 
@@ -1177,6 +1151,20 @@ def _flatten_add(node: ast.BinOp) -> list[ast.expr]:
 
 def _is_str(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+_DRIVER_WORDS: tuple[int, tuple[str, ...]] = (-1, ())
+
+
+def _body_words() -> tuple[str, ...]:
+    """:data:`_BODY_WORDS` plus every registered driver's write calls (rebuilt when the registry changes)."""
+    global _DRIVER_WORDS
+    version, words = _DRIVER_WORDS
+    if version != DRIVERS.version:
+        extra = sorted(name.lower() for name in DRIVERS.writers() if not any(w in name.lower() for w in _BODY_WORDS))
+        words = (*_BODY_WORDS, *extra)
+        _DRIVER_WORDS = (DRIVERS.version, words)
+    return words
 
 
 def _holds_sql(fragment: Fragment) -> bool:

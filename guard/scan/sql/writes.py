@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from guard.model import HOLE_PREFIX, WriteStatement
-from guard.scan.parse_text import (
+from guard.scan.sql.text import (
     COMMA,
     OPEN_PAREN,
     Statement,

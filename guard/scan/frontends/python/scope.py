@@ -12,7 +12,7 @@ import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from guard.scan.pystrings import Fragment
+from guard.scan.frontends.python.strings import Fragment
 
 #: More alternative values than this for one name or expression are dropped (combinatorial explosion guard).
 MAX_ALTERNATIVES = 16

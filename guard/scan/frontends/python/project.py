@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
-from guard.scan.pyprefilter import may_contain_sql
-
-if TYPE_CHECKING:
-    from guard.scan.pyconstants import ModuleConstants
+from guard.scan.frontends.python.prefilter import may_contain_sql
+from guard.scan.frontends.python.source import decode_source
 
 #: Directories that hold the import root in common layouts; a module path is also known without them.
 _LAYOUT_ROOTS = ("src", "lib", "python")
@@ -31,11 +29,27 @@ _LAYOUT_ROOTS = ("src", "lib", "python")
 MAX_IMPORT_DEPTH = 4
 
 
-class ModuleIndex:
+class ConstantReader(Protocol):
+    """One module's module-level string constants, evaluated name by name."""
+
+    def value(self, name: str) -> str | None: ...
+
+
+#: Builds the reader of one module's constants from its text and relpath; the map is passed along so the reader
+#: can follow the module's own imports. The Python front-end supplies the extractor-based reader
+#: (:class:`~guard.scan.frontends.python.constants.ModuleConstants`); injecting it keeps this module free of the
+#: extractor, which itself asks this map for constants.
+ReadConstants = Callable[[str, str, "ModuleMap"], ConstantReader]
+
+
+class ModuleMap:
     """Maps dotted module names of the scanned tree to files; resolves module-level string constants on demand."""
 
-    def __init__(self, root: str, relpaths: Iterable[str]) -> None:
+    def __init__(self, root: str, relpaths: Iterable[str], read_constants: ReadConstants) -> None:
         self.root = root
+        self.read_constants = read_constants
+        #: Modules parsed to answer constant lookups, in order (each at most once): what resolution cost.
+        self.parsed: list[str] = []
         self._canonical: dict[str, str] = {}  # relpath -> dotted name from the root (layout dir stripped)
         self._by_suffix: dict[str, list[str]] = {}  # dotted suffix -> relpaths
         self._modules: dict[str, _ModuleSource | None] = {}  # relpath -> its source (None: unreadable)
@@ -106,11 +120,11 @@ class ModuleIndex:
 class _ModuleSource:
     """One module's bytes; parsed (once) only when a name it binds at top level is asked for."""
 
-    def __init__(self, index: ModuleIndex, relpath: str, data: bytes) -> None:
+    def __init__(self, index: ModuleMap, relpath: str, data: bytes) -> None:
         self.index = index
         self.relpath = relpath
         self.data = data
-        self._constants: ModuleConstants | None = None
+        self._constants: ConstantReader | None = None
         self._holds_sql: bool | None = None
 
     @property
@@ -120,7 +134,7 @@ class _ModuleSource:
         return self._holds_sql
 
     @classmethod
-    def load(cls, index: ModuleIndex, relpath: str) -> _ModuleSource | None:
+    def load(cls, index: ModuleMap, relpath: str) -> _ModuleSource | None:
         try:
             with open(os.path.join(index.root, relpath), "rb") as handle:
                 data = handle.read()
@@ -132,11 +146,9 @@ class _ModuleSource:
         if not binds_at_top_level(self.data, name):
             return None
         if self._constants is None:
-            from guard.scan.extract_python import decode_source
-            from guard.scan.pyconstants import ModuleConstants
-
             text, _ = decode_source(self.data, self.relpath)
-            self._constants = ModuleConstants(text, self.relpath, self.index)
+            self.index.parsed.append(self.relpath)
+            self._constants = self.index.read_constants(text, self.relpath, self.index)
         return self._constants.value(name)
 
 

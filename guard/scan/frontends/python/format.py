@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from guard.scan.pystrings import Fragment, Part, Where, concat, hole, pinned, slice_parts, strongest_origin
+from guard.scan.frontends.python.strings import (
+    Fragment,
+    Part,
+    Where,
+    concat,
+    hole,
+    pinned,
+    slice_parts,
+    strongest_origin,
+)
 
 #: An argument's value: a fragment, or None when it is unknown (it becomes a hole).
 Arg = Fragment | None

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guard.model import Diagnostic, SchemaFact, SqlCandidate, WriteStatement
-from guard.scan.parse_bodies import parse_body, routine_label
-from guard.scan.parse_ddl import facts_in_statement
-from guard.scan.parse_fallback import hole_write, looks_like_sql, sqlglot_writes
-from guard.scan.parse_text import Locator, SqlText, Statement, Unit, error_details
-from guard.scan.parse_writes import writes_in_statement
-from guard.scan.placeholders import rewrite_placeholders
+from guard.scan.sql.bodies import parse_body, routine_label
+from guard.scan.sql.ddl import facts_in_statement
+from guard.scan.sql.fallback import hole_write, looks_like_sql, sqlglot_writes
+from guard.scan.sql.placeholders import rewrite_placeholders
+from guard.scan.sql.text import Locator, SqlText, Statement, Unit, error_details
+from guard.scan.sql.writes import writes_in_statement
 
 
 @dataclass
