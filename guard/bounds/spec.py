@@ -22,7 +22,7 @@ from typing import Any
 
 from guard.config import ConfigError, parse_duration
 from guard.errors import GuardError
-from guard.scan.placeholders import placeholder_spans
+from guard.scan.sql.placeholders import placeholder_spans
 from guard.watch.predicate import check_read_only_tree
 
 PERIOD_START = "period_start"

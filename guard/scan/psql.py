@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guard.model import HOLE_PREFIX
-from guard.scan.parse_text import SqlText
+from guard.scan.sql.text import SqlText
 
 #: Meta-commands that send the query buffer to the server: the statement ends where they start.
 SENDS_BUFFER = frozenset({"g", "gx", "gexec", "gset", "gdesc", "crosstabview", "watch", ";"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from guard.model import SqlCandidate, WriteStatement
-from guard.scan.parse import parse_candidate
 from guard.scan.psql import may_be_psql, read_psql
+from guard.scan.sql.parse import parse_candidate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql" / "psql"
 

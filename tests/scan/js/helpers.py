@@ -9,7 +9,7 @@ from guard.scan.frontends.javascript.extract import JsExtraction, extract_javasc
 from guard.scan.frontends.javascript.prisma_schema import read_prisma_schema
 from guard.scan.frontends.javascript.project import JsProject
 from guard.scan.frontends.javascript.source import dialect_of
-from guard.scan.parse import parse_candidate
+from guard.scan.sql.parse import parse_candidate
 
 
 def write_tree(root: Path, files: dict[str, str]) -> None:
