@@ -205,3 +205,66 @@ export async function load(rows: any[]) {
 def test_prisma_without_schema_in_tree_names_the_model_table(tmp_path: Path) -> None:
     files = {"etl.js": "await this.prisma.jobRun.createMany({ data: [{ id: 1 }] });\n"}
     assert shapes(writes_in(tmp_path, files)) == [(1, "JobRun", ("id",))]
+
+
+TYPEORM_ENTITY = """\
+import { Entity, Column, PrimaryGeneratedColumn, CreateDateColumn, ManyToOne, JoinColumn } from 'typeorm';
+
+@Entity({ name: 'jobs', schema: 'titan' })
+export class Job {
+  @PrimaryGeneratedColumn() id!: number;
+  @Column('text', { name: 'customer_name', nullable: true }) customerName?: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'seen_at', default: () => 'CURRENT_TIMESTAMP' }) seenAt!: Date;
+  @ManyToOne(() => User) @JoinColumn({ name: 'owner_id' }) owner!: User;
+}
+
+@Entity()
+export class JobRun {
+  @PrimaryGeneratedColumn() id!: number;
+}
+"""
+
+
+def test_typeorm_entities(tmp_path: Path) -> None:
+    facts = {f.table: f for f in facts_in(tmp_path, {"src/entity/Job.ts": TYPEORM_ENTITY})}
+    job = facts["titan.jobs"]
+    assert job.columns == ("id", "customer_name", "created_at", "seen_at", "owner_id")
+    assert dict(job.defaults) == {"created_at": "now()", "seen_at": "CURRENT_TIMESTAMP"}
+    assert job.entity == "typeorm:src/entity/Job.ts#Job"
+    assert facts["job_run"].columns == ("id",)
+
+
+def test_typeorm_writes(tmp_path: Path) -> None:
+    files = {
+        "src/entity/Job.ts": TYPEORM_ENTITY,
+        "src/jobs.service.ts": """\
+import { Repository, DataSource } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Job } from './entity/Job';
+
+export class JobsService {
+  constructor(@InjectRepository(Job) private readonly jobs: Repository<Job>, private ds: DataSource) {}
+
+  async load(rows: any[]) {
+    await this.jobs.insert(rows.map((r) => ({ id: r.id, customerName: r.name })));
+    await this.ds.getRepository(Job).save({ id: 1, createdAt: new Date(r.createdOn) });
+    const repo = this.ds.getRepository(Job);
+    await repo.save(repo.create({ id: 2 }));
+    await this.ds.manager.insert(Job, { id: 3 });
+    await this.ds.createQueryBuilder().insert().into(Job).values([{ id: 4 }]).execute();
+    await this.jobs.save(entity);
+  }
+}
+""",
+    }
+    found = [w for w in writes_in(tmp_path, files) if w.relpath == "src/jobs.service.ts"]
+    assert shapes(found) == [
+        (9, "titan.jobs", ("id", "customer_name")),
+        (10, "titan.jobs", ("id", "created_at")),
+        (12, "titan.jobs", ("id",)),
+        (13, "titan.jobs", ("id",)),
+        (14, "titan.jobs", ("id",)),
+        (15, "titan.jobs", (HOLE,)),
+    ]
+    assert found[1].kind == "upsert" and found[0].entity == "typeorm:src/entity/Job.ts#Job"

@@ -209,7 +209,7 @@ class Evaluator:
             return None
         while node.type in _TRANSPARENT and node.named_child_count:
             node = node.named_children[0]
-        if node.type in ("identifier", "member_expression"):
+        if node.type in ("identifier", "type_identifier", "member_expression"):
             return self.definition(node, depth)
         return self.module, node
 
@@ -217,7 +217,7 @@ class Evaluator:
         """The expression a name (``X``, ``ns.X``, ``OBJ.key``) is bound to, following imports."""
         if depth > MAX_DEPTH:
             return None
-        if node.type == "identifier":
+        if node.type in ("identifier", "type_identifier"):
             binding = self.module.lookup(self.source.text(node), node)
             return self._bound(self.module, binding, depth) if binding is not None else None
         if node.type == "member_expression":

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 #: Node types that open a lexical scope for declarations.
 _SCOPES = frozenset({"program", "statement_block", "class_body", "switch_body"})
 _DECLARATIONS = "(variable_declarator) @d"
+_CLASSES = "(class_declaration) @c"
 _REASSIGNED = "(assignment_expression left: (identifier) @a) (augmented_assignment_expression left: (identifier) @a)"
 _EXPORT_WRITES = "(assignment_expression left: (member_expression) @m)"
 
@@ -98,6 +99,11 @@ class JsModule:
                 exported = declaration.parent is not None and declaration.parent.type == "export_statement"
                 if scope.type == "program" and exported:
                     self.exports[name] = binding
+        if b"class" in self.source.data:
+            for klass in self._captures(_CLASSES).get("c", []):
+                scope, name_node = _scope_of(klass), klass.child_by_field_name("name")
+                if scope is not None and name_node is not None:
+                    self.scoped.setdefault((scope.id, text(name_node)), Binding(value=klass))
         for statement in self.source.root.named_children:
             if statement.type == "import_statement":
                 self._import(statement)

@@ -10,6 +10,7 @@ The tree's ``schema.prisma`` files are read here too, because a Prisma write nam
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,26 @@ from guard.scan.frontends.javascript.source import DIALECTS, JsSource, is_minifi
 
 _EXTENSIONS = tuple(DIALECTS)
 _TS_ALIASES = {".js": (".ts", ".tsx"), ".mjs": (".mts",), ".cjs": (".cts",), ".jsx": (".tsx",)}
+
+
+def find_prisma_schemas(root: Path, relpaths: Sequence[str]) -> tuple[str, ...]:
+    """``.prisma`` files where Prisma looks for them (``prisma/schema.prisma``, ``schema.prisma``,
+    ``prisma/schema/*.prisma``) in the tree's root and in every directory above a JS/TS file (monorepo
+    packages); one ``stat`` per directory, no walk of the tree."""
+    directories = {""}
+    for relpath in relpaths:
+        parts = relpath.split("/")[:-1]
+        directories.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    found: list[str] = []
+    for directory in sorted(directories):
+        prefix = f"{directory}/" if directory else ""
+        for candidate in (f"{prefix}schema.prisma", f"{prefix}prisma/schema.prisma"):
+            if (root / candidate).is_file():
+                found.append(candidate)
+        folder = root / f"{prefix}prisma/schema"
+        if folder.is_dir():
+            found.extend(f"{prefix}prisma/schema/{p.name}" for p in sorted(folder.glob("*.prisma")))
+    return tuple(dict.fromkeys(found))
 
 
 @dataclass

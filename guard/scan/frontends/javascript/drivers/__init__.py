@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from guard.scan.frontends.javascript.drivers import drizzle, knex, kysely, plain_sql, prisma, tagged
+from guard.scan.frontends.javascript.drivers import drizzle, knex, kysely, plain_sql, prisma, tagged, typeorm
 
-DRIVERS: tuple[ModuleType, ...] = (plain_sql, tagged, knex, kysely, drizzle, prisma)
+DRIVERS: tuple[ModuleType, ...] = (plain_sql, tagged, knex, kysely, drizzle, prisma, typeorm)
