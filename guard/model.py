@@ -68,6 +68,9 @@ class SqlCandidate:
     dynamic: bool = False  # built from values the extractor could not resolve
     best_effort: bool = False  # found by the textual pass on a file that does not parse
     context: str = ""  # e.g. "execute", "text()", "sql.SQL", "function body of titan.f()"
+    #: the database the text is sent to when the code shows it is not PostgreSQL (``sqlite``, ``clickhouse``,
+    #: ``snowflake``, ``bigquery``, ``mysql``: the client's module or URL); None = PostgreSQL
+    dialect: str | None = None
 
     def position(self, offset: int) -> tuple[int, int]:
         """File (line, column) of ``offset`` within ``text``."""
@@ -97,6 +100,10 @@ class Diagnostic:
     line: int
     kind: str  # "parse-error" | "decode-error" | "unparsed-sql" | "skipped-large" | "skipped-binary" | ...
     message: str
+    #: short reason shared by diagnostics that say the same thing (``CREATE statement``), for grouped counts
+    reason: str = ""
+    #: the text looked like a write (INSERT/COPY/MERGE): a write may be lost here, so it is always shown
+    may_hide_write: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,9 @@ class WriteStatement:
     #: the ORM model / builder table object written, when the write has no SQL text: ``prisma:Job``,
     #: ``drizzle:src/db/schema.ts#jobs``, ``typeorm:src/entity/Job.ts#Job``. ``parser`` is then "orm" or "builder".
     entity: str | None = None
+    #: not PostgreSQL (``sqlite``, ``clickhouse``, ``snowflake``, ``bigquery``, ``mysql``): listed in the
+    #: inventory with its dialect, never a finding; None = PostgreSQL
+    dialect: str | None = None
 
     def value_of(self, column: str) -> str | None:
         for name, value in self.column_values:
@@ -195,6 +205,9 @@ class ResolvedWrite:
     guarded: bool
     table_known: bool
     default: str | None = None  # the timestamp column's default expression, when known
+    #: other targets the same site may write, when the extractor enumerated branches (``{schema}jobs`` as
+    #: ``dbos.jobs`` and ``public.jobs``): one site, one write, its alternatives listed
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

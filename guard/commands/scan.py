@@ -45,6 +45,7 @@ LOG_WIDTH = 140
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--writes", "show_writes", is_flag=True, help="Also list every write found (table format).")
 @click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
+@click.option("--verbose", "-v", is_flag=True, help="List every diagnostic, also unreadable SQL that is not a write.")
 @cli_errors
 def scan(
     path: Path,
@@ -58,6 +59,7 @@ def scan(
     jobs: int | None,
     show_writes: bool,
     no_progress: bool,
+    verbose: bool,
 ) -> None:
     """Scan PATH (a repository, directory or file; default: .) for INSERT/COPY/upsert statements that let
     the timestamp column fall back to DEFAULT now().
@@ -95,7 +97,7 @@ def scan(
     elif known is not None:
         result.findings, result.baselined = baselines.split_by_baseline(result.findings, known)
 
-    _report(result, fmt, output, threshold, show_writes)
+    _report(result, fmt, output, threshold, show_writes, verbose)
     from guard.report.common import fails
 
     raise SystemExit(EXIT_FINDINGS if fails(result.findings, threshold) else EXIT_OK)
@@ -114,17 +116,20 @@ def _threshold(option: str | None, configured: Severity) -> Severity | None:
     return None if option.lower() == "never" else Severity.parse(option)
 
 
-def _report(result: ScanResult, fmt: str, output: Path | None, threshold: Severity | None, show_writes: bool) -> None:
+def _report(
+    result: ScanResult, fmt: str, output: Path | None, threshold: Severity | None, show_writes: bool, verbose: bool
+) -> None:
     from rich.console import Console
 
     from guard.report import terminal
 
     if fmt == "table":
         if output is None:
-            terminal.render(result, _stdout_console(), threshold, show_writes)
+            terminal.render(result, _stdout_console(), threshold, show_writes, verbose)
             return
         with _open_output(output) as handle:
-            terminal.render(result, Console(file=handle, width=LOG_WIDTH, no_color=True), threshold, show_writes)
+            console = Console(file=handle, width=LOG_WIDTH, no_color=True)
+            terminal.render(result, console, threshold, show_writes, verbose)
     else:
         text = _renderer(fmt)(result)
         if output is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from guard.model import Finding, ScanResult, Severity
+from guard.model import Diagnostic, Finding, ResolvedWrite, ScanResult, Severity
 
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
 
@@ -60,7 +60,9 @@ def summary_line(result: ScanResult) -> str:
         f"{result.files_with_sql} of {plural(result.files_scanned, 'file')} hold SQL",
     ]
     if result.diagnostics:
-        parts.append(plural(len(result.diagnostics), "diagnostic"))
+        hiding = sum(1 for d in result.diagnostics if d.may_hide_write)
+        note = f" ({hiding} may hide a write)" if hiding else ""
+        parts.append(plural(len(result.diagnostics), "diagnostic") + note)
     if result.suppressed:
         parts.append(f"{result.suppressed} suppressed")
     if result.baselined:
@@ -72,3 +74,26 @@ def summary_line(result: ScanResult) -> str:
 def plural(count: int, noun: str) -> str:
     """``"1 writer"``, ``"3 writers"``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def is_quiet(diagnostic: Diagnostic) -> bool:
+    """SQL guard could not read that did not look like a write: counted by reason, listed only on request
+    (``--verbose``, JSON). Everything else (files that do not parse, possible lost writes) is always shown."""
+    return diagnostic.kind == "unparsed-sql" and not diagnostic.may_hide_write
+
+
+def diagnostic_groups(diagnostics: Iterable[Diagnostic]) -> list[tuple[str, str, int]]:
+    """``(kind, reason, count)`` of the diagnostics, most frequent first (ties by kind, then reason)."""
+    counts = Counter((d.kind, d.reason) for d in diagnostics)
+    return sorted(((kind, reason, n) for (kind, reason), n in counts.items()), key=lambda g: (-g[2], g[0], g[1]))
+
+
+def write_target(resolved: ResolvedWrite) -> str:
+    """The write's target as a reader wants it: ``titan.jobs``, ``(dynamic)``, with its alternatives and,
+    for another database, its dialect (``events [clickhouse]``)."""
+    target = resolved.table or "(dynamic)"
+    if resolved.alternatives:
+        target = " | ".join([target, *resolved.alternatives])
+    if resolved.write.dialect:
+        target += f" [{resolved.write.dialect}]"
+    return target

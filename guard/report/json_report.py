@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from guard.model import ScanResult
+from guard.report.common import diagnostic_groups
 
 CONTRACT_VERSION = 1
 
@@ -42,11 +43,22 @@ def to_document(result: ScanResult) -> dict[str, Any]:
                 "columns": list(r.write.columns) if r.write.columns is not None else None,
                 "sets_timestamp": r.sets_timestamp,
                 "dynamic": r.write.dynamic or r.table is None,
+                "column": r.write.column,
+                "dialect": r.write.dialect,
+                "alternatives": list(r.alternatives),
             }
             for r in result.writes
         ],
         "diagnostics": [
-            {"path": d.path, "line": d.line, "kind": d.kind, "message": d.message} for d in result.diagnostics
+            {
+                "path": d.path,
+                "line": d.line,
+                "kind": d.kind,
+                "message": d.message,
+                "reason": d.reason,
+                "may_hide_write": d.may_hide_write,
+            }
+            for d in result.diagnostics
         ],
         "tables": [
             {
@@ -64,6 +76,10 @@ def to_document(result: ScanResult) -> dict[str, Any]:
             "statements": result.statements,
             "findings": len(result.findings),
             "seconds": result.seconds,
+            "diagnostic_groups": [
+                {"kind": kind, "reason": reason, "count": count}
+                for kind, reason, count in diagnostic_groups(result.diagnostics)
+            ],
         },
     }
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from guard.model import ScanResult
-from guard.report.common import grouped_by_table, location, plural, summary_line, writers_by_table
+from guard.report.common import (
+    diagnostic_groups,
+    grouped_by_table,
+    is_quiet,
+    location,
+    plural,
+    summary_line,
+    writers_by_table,
+)
 
 
 def render(result: ScanResult) -> str:
@@ -41,9 +49,14 @@ def render(result: ScanResult) -> str:
         lines.append("")
     if result.diagnostics:
         lines += ["## Diagnostics", "", "| File:line | Kind | Message |", "|---|---|---|"]
-        for d in result.diagnostics:
-            lines.append(f"| {_cell(f'`{d.path}:{d.line}`')} | {_cell(d.kind)} | {_cell(d.message)} |")
+        for d in sorted(result.diagnostics, key=lambda d: not d.may_hide_write):
+            if not is_quiet(d):
+                lines.append(f"| {_cell(f'`{d.path}:{d.line}`')} | {_cell(d.kind)} | {_cell(d.message)} |")
         lines.append("")
+        quiet = [d for d in result.diagnostics if is_quiet(d)]
+        if quiet:
+            groups = ", ".join(f"{n} {reason or kind}" for kind, reason, n in diagnostic_groups(quiet))
+            lines += [f"Also {len(quiet)} unparsed SQL statements that are not writes: {groups}.", ""]
     return "\n".join(lines)
 
 

@@ -13,7 +13,17 @@ from rich.table import Table
 from rich.text import Text
 
 from guard.model import ScanResult, Severity
-from guard.report.common import fails, grouped_by_table, location, plural, summary_line, writers_by_table
+from guard.report.common import (
+    diagnostic_groups,
+    fails,
+    grouped_by_table,
+    is_quiet,
+    location,
+    plural,
+    summary_line,
+    write_target,
+    writers_by_table,
+)
 
 _STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 #: Columns of the inventory taken by borders, padding and the Severity column.
@@ -22,7 +32,13 @@ _CHROME = 13 + len("CRITICAL")
 MAX_LISTED_DIAGNOSTICS = 10
 
 
-def render(result: ScanResult, console: Console, fail_on: Severity | None = None, show_writes: bool = False) -> None:
+def render(
+    result: ScanResult,
+    console: Console,
+    fail_on: Severity | None = None,
+    show_writes: bool = False,
+    verbose: bool = False,
+) -> None:
     if result.findings:
         console.print(_inventory(result, console.width))
     else:
@@ -30,7 +46,7 @@ def render(result: ScanResult, console: Console, fail_on: Severity | None = None
     if show_writes and result.writes:
         console.print(_write_inventory(result))
     if result.diagnostics:
-        _diagnostics(result, console)
+        _diagnostics(result, console, verbose)
     failing = fails(result.findings, fail_on)
     console.print(Text(summary_line(result), style="bold red" if failing else "bold"))
     if fail_on is not None:
@@ -105,19 +121,32 @@ def _write_inventory(result: ScanResult) -> Table:
         table.add_row(
             f"{resolved.write.relpath}:{resolved.write.line}",
             resolved.write.kind,
-            resolved.table or "(dynamic)",
+            write_target(resolved),
             Text(sets, style={"yes": "green", "no": "red"}.get(sets, "yellow")),
         )
     return table
 
 
-def _diagnostics(result: ScanResult, console: Console) -> None:
+def _diagnostics(result: ScanResult, console: Console, verbose: bool) -> None:
+    """Counts by kind; then every diagnostic that matters one by one (a possible lost write, a file that does
+    not parse), and unreadable SQL that did not look like a write grouped by reason unless ``verbose``."""
     kinds = Counter(d.kind for d in result.diagnostics)
     console.print(
         Text("Diagnostics: ", style="bold").append(", ".join(f"{n} {kind}" for kind, n in kinds.most_common()))
     )
-    for d in result.diagnostics[:MAX_LISTED_DIAGNOSTICS]:
+    shown = [d for d in result.diagnostics if verbose or not is_quiet(d)]
+    shown.sort(key=lambda d: not d.may_hide_write)  # possible lost writes first
+    limit = len(shown) if verbose else MAX_LISTED_DIAGNOSTICS
+    for d in shown[:limit]:
         console.print(Text(f"  {d.path}:{d.line}  ", style="dim").append(f"{d.kind}: ").append(d.message))
-    hidden = len(result.diagnostics) - MAX_LISTED_DIAGNOSTICS
+    hidden = len(shown) - limit
     if hidden > 0:
-        console.print(Text(f"  ... and {hidden} more (--format json lists them all)", style="dim"))
+        console.print(Text(f"  ... and {hidden} more (--verbose or --format json lists them all)", style="dim"))
+    quiet = [d for d in result.diagnostics if is_quiet(d)]
+    if quiet and not verbose:
+        groups = ", ".join(f"{n} {reason or kind}" for kind, reason, n in diagnostic_groups(quiet))
+        console.print(
+            Text(f"  {plural(len(quiet), 'unparsed SQL statement')} that are not writes: {groups}", style="dim").append(
+                " (--verbose lists them)", style="dim"
+            )
+        )

@@ -123,6 +123,9 @@ def test_json_contract_matches_schema_and_issue_shape() -> None:
             "columns": ["st_id", "total"],
             "sets_timestamp": False,
             "dynamic": False,
+            "column": 13,
+            "dialect": None,
+            "alternatives": [],
         },
         {
             "path": "etl/load.py",
@@ -132,6 +135,9 @@ def test_json_contract_matches_schema_and_issue_shape() -> None:
             "columns": None,
             "sets_timestamp": True,
             "dynamic": True,
+            "column": 9,
+            "dialect": None,
+            "alternatives": [],
         },
     ]
     assert document["tables"] == [
@@ -143,6 +149,7 @@ def test_json_contract_matches_schema_and_issue_shape() -> None:
         "statements": 2,
         "findings": 2,
         "seconds": 0.05,
+        "diagnostic_groups": [{"kind": "parse-error", "reason": "", "count": 1}],
     }
 
 
@@ -231,3 +238,52 @@ def test_sarif_paths_are_relative_to_the_repository_root(tmp_path: Path) -> None
     assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == tmp_path.as_uri() + "/"
     location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert location == {"uri": "services/api/titan/api/portal.py", "uriBaseId": "SRCROOT"}
+
+
+def _noisy_result() -> ScanResult:
+    result = _result()
+    lost = Diagnostic(
+        "db/seed.sql",
+        12,
+        "unparsed-sql",
+        "cannot parse this INSERT statement (a write may be lost here): x",
+        "INSERT statement",
+        True,
+    )
+    quiet = [
+        Diagnostic("app/ui.py", n, "unparsed-sql", f"cannot parse this CREATE statement: {n}", "CREATE statement")
+        for n in range(1, 4)
+    ]
+    quiet.append(Diagnostic("app/q.py", 9, "unparsed-sql", "cannot parse this SELECT statement: y", "SELECT statement"))
+    result.diagnostics = [*quiet, lost, *result.diagnostics]
+    return result
+
+
+def test_unparsed_sql_that_may_hide_a_write_is_always_listed_and_the_rest_grouped() -> None:
+    console = Console(record=True, width=160)
+    terminal.render(_noisy_result(), console)
+    text = console.export_text()
+    assert "db/seed.sql:12  unparsed-sql: cannot parse this INSERT statement (a write may be lost here)" in text
+    assert text.index("db/seed.sql:12") < text.index("legacy/")  # possible lost writes come first
+    assert "app/ui.py:1" not in text
+    assert "4 unparsed SQL statements that are not writes: 3 CREATE statement, 1 SELECT statement" in text
+    assert "(1 may hide a write)" in text
+
+    console = Console(record=True, width=160)
+    terminal.render(_noisy_result(), console, verbose=True)
+    verbose = console.export_text()
+    assert all(f"app/ui.py:{n}" in verbose for n in range(1, 4)) and "app/q.py:9" in verbose
+
+
+def test_json_lists_every_diagnostic_with_reason_and_groups() -> None:
+    document = json.loads(json_report.render(_noisy_result()))
+    assert len(document["diagnostics"]) == 6
+    assert document["summary"]["diagnostic_groups"][0] == {
+        "kind": "unparsed-sql",
+        "reason": "CREATE statement",
+        "count": 3,
+    }
+    assert [d["may_hide_write"] for d in document["diagnostics"]].count(True) == 1
+    markdown_text = markdown.render(_noisy_result())
+    assert "db/seed.sql:12" in markdown_text and "app/ui.py:1`" not in markdown_text
+    assert "4 unparsed SQL statements that are not writes" in markdown_text
