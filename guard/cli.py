@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "guard.commands.doctor:doctor",
     "bounds": "guard.commands.bounds:bounds",
     "rollout": "guard.commands.rollout:rollout",
+    "init": "guard.commands.init:init",
 }
 
 _HELP = {
@@ -44,6 +45,7 @@ _HELP = {
     "doctor": "One-screen health check: status, detect and freshness.",
     "bounds": "Check the metrics declared in config against their expected range.",
     "rollout": "Per table of the blast radius: ready for enforce, or what blocks it.",
+    "init": "Write a starter guard.toml proposed from a scan (never overwrites).",
 }
 
 

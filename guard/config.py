@@ -98,7 +98,8 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     max_file_size: int = 2_000_000
     fail_on: Severity = Severity.HIGH
-    default_severity: Severity = Severity.MEDIUM
+    #: None: each finding is ranked by its evidence (guard.scan.evidence.rank); set, it flattens every table
+    default_severity: Severity | None = None
     migrations_dir: str = "guard_migrations"
     freshness_columns: list[str] = field(default_factory=lambda: ["warehouse_ingested_at", "updated_at", "created_at"])
     warn_after: float = 24 * 3600.0

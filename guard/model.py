@@ -107,6 +107,15 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One signal of how much history a write carries (``docs/rules/ranking.md``): ``kind`` is one of
+    :data:`guard.scan.evidence.KINDS`, ``detail`` says what was seen, e.g. ``executemany``, ``job[...]``."""
+
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class WriteStatement:
     """One parsed write (INSERT, COPY FROM, upsert, CTE insert) and what it does with the timestamp column.
 
@@ -140,6 +149,12 @@ class WriteStatement:
     #: not PostgreSQL (``sqlite``, ``clickhouse``, ``snowflake``, ``bigquery``, ``mysql``): listed in the
     #: inventory with its dialect, never a finding; None = PostgreSQL
     dialect: str | None = None
+    #: relations an INSERT ... SELECT reads rows from (as written), for "history copied" evidence
+    sources: tuple[str, ...] = ()
+    #: what the front-end saw around the write (bulk call, payload rows, batch-job names...)
+    evidence: tuple[Evidence, ...] = ()
+    #: column -> the record key its value is read from (``scheduled_at`` <- ``scheduledOn``), when visible
+    record_keys: tuple[tuple[str, str], ...] = ()
 
     def value_of(self, column: str) -> str | None:
         for name, value in self.column_values:
@@ -208,6 +223,8 @@ class ResolvedWrite:
     #: other targets the same site may write, when the extractor enumerated branches (``{schema}jobs`` as
     #: ``dbos.jobs`` and ``public.jobs``): one site, one write, its alternatives listed
     alternatives: tuple[str, ...] = ()
+    #: the write's own evidence plus what the catalog adds (history copied, business date)
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +242,7 @@ class Finding:
     fixable: bool
     fingerprint: str
     end_line: int = 0
+    evidence: tuple[Evidence, ...] = ()  # why this ranks where it does
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from guard.model import Diagnostic, Finding, ResolvedWrite, ScanResult, Severity
+from guard.scan.evidence import finding_order
 
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
 
@@ -34,12 +35,12 @@ def severity_counts(findings: Iterable[Finding]) -> str:
 
 
 def grouped_by_table(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
-    """Findings per target table, most severe table first; inside a table, most severe then by location."""
+    """Findings per target table, most severe table first; inside a table, in :func:`finding_order`."""
     groups: dict[str, list[Finding]] = {}
     for found in findings:
         groups.setdefault(table_label(found), []).append(found)
     for members in groups.values():
-        members.sort(key=lambda f: (-f.severity.rank, f.relpath, f.line, f.rule))
+        members.sort(key=finding_order)
     return sorted(groups.items(), key=lambda item: (-item[1][0].severity.rank, -len(item[1]), item[0]))
 
 

@@ -31,6 +31,7 @@ def to_document(result: ScanResult) -> dict[str, Any]:
                 "why": f.why,
                 "fixable": f.fixable,
                 "fingerprint": f.fingerprint,
+                "evidence": [{"kind": e.kind, "detail": e.detail} for e in f.evidence],
             }
             for f in result.findings
         ],
@@ -46,6 +47,7 @@ def to_document(result: ScanResult) -> dict[str, Any]:
                 "column": r.write.column,
                 "dialect": r.write.dialect,
                 "alternatives": list(r.alternatives),
+                "evidence": [{"kind": e.kind, "detail": e.detail} for e in r.evidence],
             }
             for r in result.writes
         ],

@@ -24,6 +24,7 @@ from guard.report.common import (
     write_target,
     writers_by_table,
 )
+from guard.scan.evidence import summary as evidence_summary
 
 _STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 #: Columns of the inventory taken by borders, padding and the Severity column.
@@ -83,6 +84,8 @@ def _inventory(result: ScanResult, width: int) -> Table:
             if i == 0 and found.why:
                 why.append(found.why + "\n")
             why.append(found.rule, style="bold dim").append(f" {found.message}", style="dim")
+            if found.evidence:
+                why.append(f"\nranks here: {evidence_summary(found.evidence)}", style="italic dim")
             table.add_row(
                 Text(found.severity.value.upper(), style=_STYLE[found.severity]),
                 location(found),

@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from guard.config import Config
-from guard.model import Finding, Severity
+from guard.model import Evidence, Finding
 from guard.rollout.blast import BlastRadius, Writer
+from guard.scan import evidence
 from guard.watch.catalog import GUARD_SCHEMA, list_tables
 from guard.watch.freshness import ERROR, WARN, Freshness, measure
 from guard.watch.output import hours
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 STALE = (WARN, ERROR)
 BACKFILL_WARNING = "a backfill here re-stamps the backlog"
-_NEXT = {Severity.LOW: Severity.MEDIUM, Severity.MEDIUM: Severity.HIGH, Severity.HIGH: Severity.CRITICAL}
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,13 @@ def raise_stale_severity(findings: list[Finding], dsn: str, cfg: Config) -> list
             raised.append(finding)
             continue
         why = f"{finding.why}; " if finding.why else ""
+        stale_evidence = Evidence(evidence.STALE_TABLE, f"{hours(fresh.age_seconds)} h since its newest row")
         raised.append(
             replace(
                 finding,
-                severity=_NEXT.get(finding.severity, finding.severity),
+                severity=evidence.raise_one(finding.severity),
                 why=f"{why}severity raised one level: {stale_reason(fresh)}",
+                evidence=evidence.merge(finding.evidence, [stale_evidence]),
             )
         )
     return raised

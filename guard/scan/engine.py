@@ -29,11 +29,13 @@ from guard.model import (
     ResolvedWrite,
     ScanResult,
     SchemaFact,
+    Severity,
     SourceFile,
     TableInfo,
     TableSummary,
     WriteStatement,
 )
+from guard.scan import evidence
 from guard.scan.baseline import assign_fingerprints
 from guard.scan.catalog import Catalog
 from guard.scan.discover import discover
@@ -101,13 +103,13 @@ def judge(root: str, files: Sequence[FileScan], config: Config, live: Sequence[T
 
     outcome = apply_suppressions(_judge_writes(resolved, config, resolver), {f.relpath: f.suppressions for f in files})
     problems = assign_fingerprints([(p, p.message) for p in outcome.problems])
-    findings = sorted(outcome.kept + problems, key=lambda f: (f.relpath, f.line, f.column, f.rule))
+    findings = sorted(outcome.kept + problems, key=evidence.finding_order)
     return ScanResult(
         root=root,
         findings=findings,
         writes=resolved,
         diagnostics=[d for f in files for d in f.diagnostics],
-        tables=summarize_tables(resolver, resolved),
+        tables=summarize_tables(resolver, resolved, findings),
         files_with_sql=sum(1 for f in files if f.statements),
         statements=sum(f.statements for f in files),
         suppressed=outcome.suppressed,
@@ -145,10 +147,23 @@ def _one_per_site(findings: list[Finding]) -> list[Finding]:
     return list(best.values())
 
 
-def summarize_tables(resolver: Resolver, resolved: Iterable[ResolvedWrite]) -> list[TableSummary]:
-    """Every table written to, plus every guarded table (with zero writers if nothing writes it)."""
+def summarize_tables(
+    resolver: Resolver, resolved: Iterable[ResolvedWrite], findings: Sequence[Finding] = ()
+) -> list[TableSummary]:
+    """Every table written to, plus every guarded table (with zero writers if nothing writes it).
+
+    A table's severity is its configured one, else that of its worst finding (findings are ranked by
+    evidence), else the default for a guarded table nobody writes wrongly."""
     writers = Counter(r.table for r in resolved if r.table)
-    guarded = resolver.guarded_tables()
+    guarded = dict(resolver.guarded_tables())
+    worst: dict[str, Severity] = {}
+    for found in findings:
+        if found.table and (found.table not in worst or found.severity.rank > worst[found.table].rank):
+            worst[found.table] = found.severity
+    for name in guarded:
+        table_cfg = resolver.config.table(name)
+        if name in worst and not (table_cfg and table_cfg.severity) and resolver.config.default_severity is None:
+            guarded[name] = worst[name]
     summaries = []
     for name in sorted(set(writers) | set(guarded)):
         info = resolver.catalog.lookup(name)

@@ -8,10 +8,11 @@ its default is now()-like (a *guarded* table), and whether a positional row reac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from guard.config import Config
-from guard.model import HOLE_PREFIX, ResolvedWrite, Severity, TableInfo, WriteStatement
+from guard.model import HOLE_PREFIX, Evidence, ResolvedWrite, Severity, TableInfo, WriteStatement
+from guard.scan import evidence
 from guard.scan.catalog import Catalog, is_now_like
 
 _HOLE = re.compile(re.escape(HOLE_PREFIX) + r"[A-Za-z0-9_]*")
@@ -43,7 +44,9 @@ class Resolver:
         if not write.table or has_hole(write.table):
             column = self.config.timestamp_column
             sets, value = supplies_timestamp(write, column, None)
-            return ResolvedWrite(write, None, column, sets, value, guarded=False, table_known=False)
+            return ResolvedWrite(
+                write, None, column, sets, value, guarded=False, table_known=False, evidence=write.evidence
+            )
         info = self.catalog.lookup(write.table)
         table = info.name if info else self.qualify(write.table)
         column = self.timestamp_column(table, info)
@@ -57,6 +60,9 @@ class Resolver:
             guarded=self.is_guarded(table, info),
             table_known=self.is_known(table, info),
             default=info.defaults.get(column) if info else None,
+            evidence=evidence.merge(
+                self._history_copied(write, sets), write.evidence, self._business(write, table, info)
+            ),
         )
 
     def timestamp_column(self, table: str, info: TableInfo | None) -> str:
@@ -78,6 +84,41 @@ class Resolver:
             if is_now_like(info.defaults.get(column)):
                 return column
         return present[0] if present else fallback
+
+    def _history_copied(self, write: WriteStatement, sets: bool | None) -> list[Evidence]:
+        """``INSERT ... SELECT`` from a relation with a creation or business time of its own that the write
+        does not carry: the source's history is about to be stamped with the copy's minute."""
+        if sets is not False or not write.sources:
+            return []
+        for source in write.sources:
+            if has_hole(source):
+                continue
+            info = self.catalog.lookup(source)
+            if info is None:
+                continue
+            own = self.timestamp_column(info.name, info)
+            timed = creation_columns_of(info, [own, *self.config.creation_columns])
+            timed += evidence.business_date_columns(list(info.columns) or list(info.defaults), own)
+            if timed:
+                return [Evidence(evidence.HISTORY_COPIED, f"{info.name}.{timed[0]}")]
+        return []
+
+    def _business(self, write: WriteStatement, table: str, info: TableInfo | None) -> list[Evidence]:
+        """The write sets the table's business date: business time exists, so the load time is a lie."""
+        if write.columns is None:
+            return []
+        table_cfg = self.config.table(table)
+        if table_cfg and table_cfg.business_column:
+            dates = [table_cfg.business_column]
+        else:
+            known = list(info.columns) if info else []
+            dates = evidence.business_date_columns(known or write.columns, self.timestamp_column(table, info))
+        keys = dict(write.record_keys)
+        for name in dates:
+            if name in write.columns:
+                detail = f"{name} <- {keys[name]}" if name in keys else name
+                return [Evidence(evidence.BUSINESS_DATE, detail)]
+        return []
 
     def qualify(self, name: str) -> str:
         """Schema-qualify a name the catalog has never seen: a config-listed table on the search_path wins."""
@@ -145,12 +186,14 @@ def creation_columns_of(info: TableInfo, names: Iterable[str]) -> list[str]:
     return found
 
 
-def table_severity(config: Config, table: str | None) -> Severity:
-    """The severity of findings on ``table``: its own ``severity`` in guard.toml, else ``default_severity``.
-
-    One definition for the rules and the table summary, so a table's findings and its row agree."""
+def table_severity(config: Config, table: str | None, found: Sequence[Evidence] = ()) -> Severity:
+    """The severity of a finding on ``table``: its own ``severity`` in guard.toml, else ``default_severity``
+    when the config sets one, else the rank of the write's evidence (history copied ranks above a live
+    single-row create). One definition for the rules and the table summary, so they agree."""
     table_cfg = config.table(table) if table else None
-    return table_cfg.severity if table_cfg and table_cfg.severity else config.default_severity
+    if table_cfg and table_cfg.severity:
+        return table_cfg.severity
+    return config.default_severity or evidence.rank(found)
 
 
 def supplies_timestamp(write: WriteStatement, column: str, info: TableInfo | None) -> tuple[bool | None, str | None]:

@@ -7,11 +7,11 @@ long description (it feeds SARIF ``help`` and mirrors ``docs/rules/<CODE>.md``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from guard.config import Config
-from guard.model import Finding, ResolvedWrite, Severity, WriteStatement
+from guard.model import Evidence, Finding, ResolvedWrite, Severity, WriteStatement
 from guard.scan.resolve import table_severity
 
 #: The project's home page (SARIF ``informationUri``) and where the per-rule pages live (SARIF ``helpUri``).
@@ -32,8 +32,9 @@ class RuleContext:
     #: name with unresolved parts -> guarded tables it may denote, most severe first (for dynamic SQL)
     guarded_matches: Callable[[str], list[str]] = lambda _name: []
 
-    def severity_for(self, table: str | None) -> Severity:
-        return table_severity(self.config, table)
+    def severity_for(self, table: str | None, found: Sequence[Evidence] = ()) -> Severity:
+        """Config severity for the table, else the rank of the write's evidence."""
+        return table_severity(self.config, table, found)
 
     def why_for(self, table: str | None, fallback: str = GENERIC_WHY) -> str:
         table_cfg = self.config.table(table) if table else None
@@ -79,4 +80,5 @@ def finding(code: str, resolved: ResolvedWrite, severity: Severity, message: str
         fixable=fixable,
         fingerprint="",
         end_line=write.end_line or write.line,
+        evidence=resolved.evidence,
     )

@@ -12,7 +12,7 @@ Fix: name the column and pass the source system's creation time (``guard patch``
 from __future__ import annotations
 
 from guard.model import Finding, ResolvedWrite, Severity
-from guard.scan.rules import base
+from guard.scan.rules import base, grd006_source_timestamp_dropped
 
 CODE = "GRD001"
 NAME = "timestamp-left-to-default"
@@ -24,6 +24,8 @@ FIXABLE = True
 def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
     if resolved.table is None or not resolved.guarded or resolved.sets_timestamp is not False:
         return None
+    if grd006_source_timestamp_dropped.copied_history(resolved):
+        return None  # GRD006 says it better: the source's own time was there to copy
     write = resolved.write
     message = MESSAGE.format(
         statement=base.describe_omission(resolved),
@@ -32,7 +34,7 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
     return base.finding(
         CODE,
         resolved,
-        severity=ctx.severity_for(resolved.table),
+        severity=ctx.severity_for(resolved.table, resolved.evidence),
         message=message,
         why=ctx.why_for(resolved.table),
         fixable=FIXABLE and not write.dynamic and not write.best_effort,

@@ -35,7 +35,7 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
     return base.finding(
         CODE,
         resolved,
-        severity=ctx.severity_for(resolved.table),
+        severity=ctx.severity_for(resolved.table, resolved.evidence),
         message=message,
         why=ctx.why_for(resolved.table),
         fixable=FIXABLE,

@@ -1,0 +1,94 @@
+"""``guard init``: write a commented starter ``guard.toml`` proposed from a scan of the tree."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="Existing guard.toml / pyproject.toml to read."
+)
+@click.option("--dsn", envvar="GUARD_DSN", help="Also read table definitions from this database [env: GUARD_DSN].")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the file (default: PATH/guard.toml). Use - to print it.",
+)
+@cli_errors
+def init(path: Path, config_file: Path | None, dsn: str | None, output: Path | None) -> None:
+    """Scan PATH and write a starter guard.toml: the guarded tables found, each with a proposed
+    business_column, source_field and severity from the evidence; `why` left for the owner.
+
+    Never overwrites: if the file exists, the proposal is printed as a diff against it instead.
+    Exit codes: 0 written (or nothing differs), 1 the existing file differs (diff printed), 2 error.
+    """
+    from guard.config import load_config
+    from guard.scan.engine import scan as run_scan
+    from guard.starter import propose, render
+
+    if not path.is_dir():
+        raise GuardError(f"{path}: not a directory; pass the repository to scan")
+    found = load_config(path, config_file)
+    # Judge by evidence alone: severities already configured must not feed back into the proposal.
+    config = dataclasses.replace(found, tables={}, default_severity=None)
+    result = run_scan(path, config, dsn=dsn)
+    text = render(propose(result, config), config, scanned=str(path))
+    target = output if output is not None else path / "guard.toml"
+    if str(target) == "-":
+        click.echo(text, nl=False)
+        raise SystemExit(EXIT_OK)
+    if target.exists():
+        raise SystemExit(_diff_against(target, text))
+    _write_new(target, text)
+    click.echo(f"guard: wrote {target}: review the 'check' lines and fill in each table's why", err=True)
+    raise SystemExit(EXIT_OK)
+
+
+def _diff_against(target: Path, text: str) -> int:
+    try:
+        current = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GuardError(f"{target}: exists but cannot be read ({exc}); move it aside to write a new one") from None
+    diff = list(
+        difflib.unified_diff(
+            current.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile=str(target),
+            tofile=f"{target} (proposed by guard init)",
+        )
+    )
+    if not diff:
+        click.echo(f"guard: {target} already says what guard init proposes", err=True)
+        return EXIT_OK
+    click.echo("".join(diff), nl=False)
+    click.echo(f"guard: {target} exists and was left untouched; the diff above is the proposal", err=True)
+    return EXIT_FINDINGS
+
+
+def _write_new(target: Path, text: str) -> None:
+    """Create the file atomically and only if it still does not exist (never clobber a file made meanwhile)."""
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise GuardError(f"{target}: {directory} is not a directory; create it or fix --output")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".guard-tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.link(tmp, target)  # fails if target appeared since we looked: no overwrite, ever
+    except FileExistsError:
+        raise GuardError(f"{target}: created by someone else meanwhile; rerun to see the diff") from None
+    except OSError as exc:
+        raise GuardError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
