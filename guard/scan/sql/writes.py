@@ -9,10 +9,13 @@ Postgres only accepts a data-modifying CTE in the WITH clause of the top-level s
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from guard.model import HOLE_PREFIX, WriteStatement
+from guard.model import HOLE_PREFIX, Evidence, WriteStatement
+from guard.scan import evidence
 from guard.scan.sql.text import (
     COMMA,
     OPEN_PAREN,
@@ -122,13 +125,58 @@ def _insert(statement: Statement, node: dict[str, Any], context: str) -> WriteSt
     on_conflict = _CONFLICT_ACTIONS.get(conflict.get("action", ""), "update") if conflict else None
     if conflict:
         kind = "upsert"
-    return _build(statement, node, context, "INSERT", kind, relation, columns, shape, on_conflict)
+    write = _build(statement, node, context, "INSERT", kind, relation, columns, shape, on_conflict)
+    sources = _sources(node, statement.node) if select is not None and "valuesLists" not in select else ()
+    rows = len(select.get("valuesLists", ())) if select is not None else 0
+    found: list[Evidence] = []
+    if sources:
+        found.append(Evidence(evidence.BULK, "INSERT ... SELECT"))
+    elif rows > 1:
+        found.append(Evidence(evidence.BULK, f"{rows}-row VALUES"))
+    return replace(write, sources=sources, evidence=evidence.merge(found)) if found or sources else write
+
+
+def _sources(insert: dict[str, Any], top: dict[str, Any]) -> tuple[str, ...]:
+    """Relations an INSERT ... SELECT takes its rows from (its FROM clauses, joins, sub-selects in FROM and
+    set operations), as written. CTE names are followed into their queries (``WITH src AS (SELECT ... FROM
+    staging.jobs) INSERT ... SELECT ... FROM src`` reads staging.jobs); a sub-select in WHERE only filters."""
+    ctes: dict[str, Any] = {}
+    for holder in (top, insert, insert.get("selectStmt", {}).get("SelectStmt", {})):
+        for cte in holder.get("withClause", {}).get("ctes", ()):
+            body = cte.get("CommonTableExpr", {})
+            ctes[body.get("ctename", "")] = body.get("ctequery")
+    found: list[str] = []
+    followed: set[str] = set()
+    pending: deque[Any] = deque([insert.get("selectStmt")])
+    while pending:  # breadth-first, in source order: the first FROM item is the main source
+        item = pending.popleft()
+        if type(item) is list:
+            pending.extend(item)
+        elif type(item) is dict:
+            for key, value in item.items():
+                if key == "RangeVar":
+                    name = relation_name(value)
+                    if name in ctes and name not in followed:
+                        followed.add(name)
+                        pending.append(ctes[name])
+                    elif name and name not in ctes and name not in found:
+                        found.append(name)
+                elif key in _ROW_SOURCES:
+                    pending.append(value)
+    return tuple(found)
+
+
+#: Parse-tree keys through which rows flow into a SELECT's result (not WHERE/HAVING filters).
+_ROW_SOURCES = frozenset(
+    {"SelectStmt", "fromClause", "larg", "rarg", "JoinExpr", "RangeSubselect", "subquery", "ctequery"}
+)
 
 
 def _copy(statement: Statement, node: dict[str, Any], context: str) -> WriteStatement:
     attlist = node.get("attlist")
     columns = tuple(string_values(attlist)) if attlist else None
-    return _build(statement, node, context, "COPY", "copy", node["relation"], columns, _Shape(), None)
+    write = _build(statement, node, context, "COPY", "copy", node["relation"], columns, _Shape(), None)
+    return replace(write, evidence=(Evidence(evidence.BULK, "COPY"),))
 
 
 def _merge(statement: Statement, node: dict[str, Any], context: str) -> Iterator[WriteStatement]:
