@@ -45,7 +45,7 @@ def propose(result: ScanResult, config: Config) -> list[TableProposal]:
     for resolved in result.writes:
         if resolved.table:
             by_table.setdefault(resolved.table, []).append(resolved)
-    tree_keys = _creation_keys(result.writes)
+    tree_keys = _creation_keys(result.writes, config.creation_columns)
     proposals = []
     for summary in result.tables:
         if not summary.guarded:
@@ -97,12 +97,13 @@ def _propose_business(proposal: TableProposal, writes: Sequence[ResolvedWrite], 
         proposal.business_note = "check: the table's only date-like column; no writer sets it"
 
 
-def _creation_keys(writes: Iterable[ResolvedWrite]) -> Counter[str]:
+def _creation_keys(writes: Iterable[ResolvedWrite], creation_columns: Sequence[str]) -> Counter[str]:
     """Record keys that writers anywhere in the tree put into a creation column: the tree's own spelling."""
+    creation = {c.lower() for c in creation_columns}
     keys: Counter[str] = Counter()
     for resolved in writes:
         for column, key in resolved.write.record_keys:
-            if column == resolved.timestamp_column or evidence.is_creation_column(column):
+            if column == resolved.timestamp_column or column.lower() in creation:
                 keys[key] += 1
     return keys
 

@@ -69,10 +69,6 @@ _BOOKKEEPING = re.compile(
     r"^(date_created|date_modified|date_updated|date_deleted)$",
     re.IGNORECASE,
 )
-_CREATION = re.compile(
-    r"^(created|creation|inserted|date_created|create)(?:_(at|on|date|time|ts|timestamp|datetime|dt)\w*)?$"
-    r"|^created(At|On|Date|Time)$",
-)
 
 
 def business_date_columns(columns: Iterable[str], timestamp_column: str) -> list[str]:
@@ -86,11 +82,6 @@ def business_date_columns(columns: Iterable[str], timestamp_column: str) -> list
         if lower.endswith(_DATE_SUFFIXES) or lower.startswith(_DATE_PREFIXES) or _CAMEL_DATE.search(name):
             found.append(name)
     return found
-
-
-def is_creation_column(name: str) -> bool:
-    """``created_at``, ``created``, ``inserted_at``, ``date_created``, ``createdAt``..."""
-    return bool(_CREATION.match(name) or _CREATION.match(_snake(name)))
 
 
 def is_batch_name(name: str) -> bool:

@@ -70,28 +70,6 @@ def test_business_date_columns_leave_out_bookkeeping() -> None:
 
 
 @pytest.mark.parametrize(
-    "name",
-    [
-        "created_at",
-        "created",
-        "created_on",
-        "inserted_at",
-        "date_created",
-        "createdAt",
-        "created_at_epoch_ms",
-        "creation_date",
-    ],
-)
-def test_creation_columns(name: str) -> None:
-    assert ev.is_creation_column(name)
-
-
-@pytest.mark.parametrize("name", ["scheduled_at", "updated_at", "creator_id", "recreated", "id"])
-def test_not_creation_columns(name: str) -> None:
-    assert not ev.is_creation_column(name)
-
-
-@pytest.mark.parametrize(
     ("name", "batch"),
     [
         ("migrate_jobs", True),
