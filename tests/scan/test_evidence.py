@@ -29,9 +29,6 @@ def _e(*kinds: str) -> tuple[Evidence, ...]:
         ((ev.SINGLE_ROW,), Severity.LOW),
         ((), Severity.MEDIUM),
         ((ev.BUSINESS_DATE,), Severity.MEDIUM),
-        ((ev.STALE_TABLE,), Severity.HIGH),
-        ((ev.SINGLE_ROW, ev.STALE_TABLE), Severity.MEDIUM),
-        ((ev.HISTORY_COPIED, ev.STALE_TABLE), Severity.CRITICAL),
     ],
 )
 def test_rank_follows_the_documented_table(kinds: tuple[str, ...], expected: Severity) -> None:
@@ -102,3 +99,9 @@ def test_batch_names(name: str, batch: bool) -> None:
 )
 def test_sibling_key_naming(key: str, derived: str | None) -> None:
     assert _rename_stem(key, "created") == derived
+
+
+def test_raise_one_stops_at_critical() -> None:
+    assert ev.raise_one(Severity.LOW) == Severity.MEDIUM
+    assert ev.raise_one(Severity.HIGH) == Severity.CRITICAL
+    assert ev.raise_one(Severity.CRITICAL) == Severity.CRITICAL
