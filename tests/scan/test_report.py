@@ -124,13 +124,10 @@ def test_json_contract_matches_schema_and_issue_shape() -> None:
             "columns": ["st_id", "total"],
             "sets_timestamp": False,
             "dynamic": False,
-<<<<<<< HEAD
             "column": 13,
             "dialect": None,
             "alternatives": [],
-=======
             "evidence": [],
->>>>>>> 79aa02e (Evidence of history on every write: ranking table, GRD006 source-timestamp-dropped, guard init starter config (WIP))
         },
         {
             "path": "etl/load.py",
@@ -140,13 +137,10 @@ def test_json_contract_matches_schema_and_issue_shape() -> None:
             "columns": None,
             "sets_timestamp": True,
             "dynamic": True,
-<<<<<<< HEAD
             "column": 9,
             "dialect": None,
             "alternatives": [],
-=======
             "evidence": [],
->>>>>>> 79aa02e (Evidence of history on every write: ranking table, GRD006 source-timestamp-dropped, guard init starter config (WIP))
         },
     ]
     assert document["tables"] == [
