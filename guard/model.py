@@ -68,6 +68,9 @@ class SqlCandidate:
     dynamic: bool = False  # built from values the extractor could not resolve
     best_effort: bool = False  # found by the textual pass on a file that does not parse
     context: str = ""  # e.g. "execute", "text()", "sql.SQL", "function body of titan.f()"
+    #: (line, 0-based column) of the calls that run this text, when a front-end knows them: where the
+    #: evidence of history (bulk call, loop, payload rows) is read, which is not where a constant is defined
+    sites: tuple[tuple[int, int], ...] = ()
     #: the database the text is sent to when the code shows it is not PostgreSQL (``sqlite``, ``clickhouse``,
     #: ``snowflake``, ``bigquery``, ``mysql``: the client's module or URL); None = PostgreSQL
     dialect: str | None = None

@@ -312,11 +312,12 @@ def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
     extraction = reader.extract(source.relpath, data)
     result.diagnostics.extend(extraction.diagnostics)
     result.facts.extend(extraction.facts)
-    result.writes.extend(extraction.writes)
+    annotate = extraction.annotate
+    result.writes.extend(annotate(w, ((w.line, w.column - 1),)) if annotate else w for w in extraction.writes)
     result.statements += len(extraction.writes)
     for candidate in extraction.candidates:
         parsed = parse_candidate(candidate)
-        result.writes.extend(parsed.writes)
+        result.writes.extend(annotate(w, candidate.sites) if annotate else w for w in parsed.writes)
         if not extraction.reverts_schema(candidate):  # DDL in an Alembic downgrade() undoes the upgrade
             result.facts.extend(parsed.facts)
         result.diagnostics.extend(parsed.diagnostics)

@@ -10,7 +10,7 @@ This module is a leaf of the front-end package: front-ends import it, the regist
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,6 +32,10 @@ class FileExtraction:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     text: str | None = None
     reverted_lines: tuple[tuple[int, int], ...] = ()
+    #: adds what the front-end saw around a write (evidence of history, record keys) once its SQL is parsed:
+    #: called with the write and the call sites that run it (the candidate's ``sites``, or the write's own
+    #: position for writes without SQL text)
+    annotate: Callable[[WriteStatement, Sequence[tuple[int, int]]], WriteStatement] | None = None
 
     def reverts_schema(self, candidate: SqlCandidate) -> bool:
         """Whether ``candidate`` sits where DDL undoes the schema (its facts are not the schema)."""

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from guard.scan.frontends.base import FileExtraction
 from guard.scan.frontends.python.constants import ModuleConstants
+from guard.scan.frontends.python.evidence import HistorySignals
 from guard.scan.frontends.python.extract import extract_python
 from guard.scan.frontends.python.prefilter import anchors, may_contain_sql
 from guard.scan.frontends.python.project import ModuleMap
@@ -41,6 +42,7 @@ class PythonReader:
             diagnostics=[*decode_problems, *extraction.diagnostics],
             text=text,
             reverted_lines=extraction.downgrade_lines,
+            annotate=(extraction.signals or HistorySignals(None, relpath)).annotate,
         )
 
 

@@ -60,13 +60,19 @@ class _Rows:
     positional: tuple[ast.expr, ...] = ()
     named: tuple[tuple[str, ast.expr], ...] = ()
     many: bool = False
+    source: ast.expr | None = None  # the parameters argument as written
 
 
-class CallSites:
+#: (line, 0-based column) of a call in the module: how the extractor names the call that runs a statement.
+Site = tuple[int, int]
+
+
+class HistorySignals:
     """Evidence for the calls of one module; built once per file, consulted once per write."""
 
-    def __init__(self, tree: ast.Module, relpath: str) -> None:
-        self.tree = tree
+    def __init__(self, tree: ast.Module | None, relpath: str) -> None:
+        """``tree`` is None for a file that does not parse: only its path can then say it is a batch job."""
+        self.tree = tree if tree is not None else ast.Module(body=[], type_ignores=[])
         self.relpath = relpath
 
     @cached_property
@@ -85,21 +91,21 @@ class CallSites:
     def _is_script(self) -> bool:
         return any(_is_main_guard(stmt) for stmt in self.tree.body)
 
-    def annotate(self, write: WriteStatement, site: tuple[int, int] | None) -> WriteStatement:
-        """``write`` with the evidence seen around the call at ``site`` and its column -> record-key map."""
-        call = self._calls.get(site) if site else None
+    def annotate(self, write: WriteStatement, sites: Sequence[Site]) -> WriteStatement:
+        """``write`` with the evidence seen around the calls that run it (``sites``; a constant may be run by
+        several) and its column -> record-key map. Without a known call, the file's context still counts."""
+        calls = [self._calls[site] for site in sites if site in self._calls]
+        if not calls:
+            return replace(write, evidence=evidence.merge(write.evidence, self._context(None)))
         found: list[Evidence] = []
         keys: tuple[tuple[str, str], ...] = ()
-        if call is not None:
+        for call in calls:
             rows = _rows_of(call)
-            keys = _record_keys(write, rows)
-            found += self._bulk(call, rows)
-            found += _external(rows, keys)
-            found += self._context(call)
-            if not found and _scalar_row(rows, self._function(call)):
-                found.append(Evidence(evidence.SINGLE_ROW, _method(call)))
-        else:
-            found += self._context(None)
+            keys = keys or _record_keys(write, rows)
+            here = [*self._bulk(call, rows), *_external(rows, keys), *self._context(call)]
+            if not here and _scalar_row(rows, self._function(call)):
+                here.append(Evidence(evidence.SINGLE_ROW, _method(call)))
+            found += here
         merged = evidence.merge(write.evidence, found)
         return replace(write, evidence=merged, record_keys=keys or write.record_keys)
 
@@ -209,7 +215,7 @@ def _rows_of(call: ast.Call) -> _Rows:
         return _Rows()
     if len(call.args) > 2 and _method(call) not in BULK_METHODS:  # asyncpg: execute(sql, a, b, c)
         return _Rows(positional=tuple(call.args[1:]))
-    return _row_shape(params, many=False)
+    return replace(_row_shape(params, many=False), source=params)
 
 
 def _row_shape(node: ast.expr, many: bool) -> _Rows:
@@ -287,7 +293,7 @@ def _external(rows: _Rows, keys: Sequence[tuple[str, str]]) -> list[Evidence]:
         camel = [k for k in seen if _CAMEL.match(k)]
         sample = ", ".join(repr(k) for k in (camel or seen)[:3])
         return [Evidence(evidence.EXTERNAL_RECORDS, f"row values from record keys {sample}")]
-    if any(_calls_json_loads(e) for e in elements):
+    if any(_calls_json_loads(e) for e in [*elements, *([rows.source] if rows.source is not None else [])]):
         return [Evidence(evidence.EXTERNAL_RECORDS, "json.loads")]
     return []
 

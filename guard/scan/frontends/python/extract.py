@@ -22,12 +22,13 @@ import itertools
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from guard.model import Diagnostic, SchemaFact, SqlCandidate
 from guard.scan.frontends.python.calls import call_context, scalar_text
 from guard.scan.frontends.python.drivers import DRIVERS, CallSite
+from guard.scan.frontends.python.evidence import HistorySignals, Site
 from guard.scan.frontends.python.format import Arg, brace_format, join_items, percent_format
 from guard.scan.frontends.python.project import ModuleMap
 from guard.scan.frontends.python.schema import SCHEMA_CALLS, SchemaCollector, dotted_name, is_downgrade
@@ -76,6 +77,8 @@ class PythonExtraction:
     diagnostics: list[Diagnostic]
     #: Line ranges of module-level ``downgrade()`` functions (Alembic): DDL found there undoes the upgrade.
     downgrade_lines: tuple[tuple[int, int], ...] = ()
+    #: the calls of the module, for the evidence of history around each write (None: the file did not parse)
+    signals: HistorySignals | None = None
 
     def reverts_schema(self, candidate: SqlCandidate) -> bool:
         """Whether ``candidate`` sits in a ``downgrade()``: its writes count, its DDL must not reach the catalog
@@ -92,7 +95,9 @@ def extract_python(text: str, relpath: str, modules: ModuleMap | None = None) ->
     extractor = Extractor(text, relpath, modules)
     try:
         extractor.run(tree)
-        return PythonExtraction(extractor.candidates(), extractor.schema.facts, [], _downgrade_lines(tree))
+        return PythonExtraction(
+            extractor.candidates(), extractor.schema.facts, [], _downgrade_lines(tree), HistorySignals(tree, relpath)
+        )
     except RecursionError:
         return _fallback(text, relpath, 1, "expressions nested too deeply to analyse")
     except Exception as exc:  # a bug here must not cost the file: say so, and still scan it textually
@@ -123,6 +128,7 @@ class _Product:
     consumed: bool = False
     alone: bool = False
     contexts: list[str] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)
 
 
 # --- the interpreter ----------------------------------------------------------------------------------------------
@@ -141,7 +147,9 @@ class Extractor:
         self.aliases: dict[str, str] = {}  # local name -> dotted name it was imported as
         self.classes: dict[str, ClassInfo] = {}
         self.products: dict[int, _Product] = {}
-        self.emitted: list[tuple[Fragment, str]] = []
+        self.emitted: list[tuple[Fragment, str, Site | None]] = []
+        #: calls whose arguments are being visited, innermost last: the site that runs a string found there
+        self._sites: list[Site] = []
         self.deferred: deque[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope, ClassInfo | None]] = deque()
         self.in_progress: set[tuple[int, str]] = set()
         self.schema = SchemaCollector(relpath)
@@ -240,23 +248,26 @@ class Extractor:
     # -- results --
 
     def candidates(self) -> list[SqlCandidate]:
-        chosen: list[tuple[Fragment, str, bool]] = [(f, ctx, ctx.startswith("log:")) for f, ctx in self.emitted]
+        chosen: list[tuple[Fragment, str, bool, tuple[Site, ...]]] = [
+            (f, ctx, ctx.startswith("log:"), (site,) if site else ()) for f, ctx, site in self.emitted
+        ]
         for product in self.products.values():
             if product.consumed and not product.alone:
                 continue
             use = next((c for c in product.contexts if c and not c.startswith("log:")), "")
             only_logged = bool(product.contexts) and all(c.startswith("log:") for c in product.contexts)
+            sites = tuple(dict.fromkeys(product.sites))
             for fragment in product.fragments:
-                chosen.append((fragment, use, only_logged))
+                chosen.append((fragment, use, only_logged, sites))
         out: list[SqlCandidate] = []
         seen: set[tuple[str, int, int]] = set()
-        for fragment, context, logged in chosen:
+        for fragment, context, logged, sites in chosen:
             text = fragment.text
             if not looks_like_sql(text) or (logged and not starts_like_sql(text)):
                 continue
             origin = "constant" if fragment.product >= 0 and fragment.origin == "literal" else fragment.origin
             context = fragment.context or context.removeprefix("log:")
-            candidate = render_candidate(fragment, self.relpath, origin, context)
+            candidate = replace(render_candidate(fragment, self.relpath, origin, context), sites=sites)
             key = (candidate.text, candidate.line, candidate.column)
             if key not in seen:
                 seen.add(key)
@@ -273,8 +284,13 @@ class Extractor:
                 product = self.products.setdefault(fragment.product, _Product())
                 product.alone = True
                 product.contexts.append(context)
+                if self._sites and not context.startswith("log:"):
+                    product.sites.append(self._sites[-1])
             elif fragment.product != _EXTERNAL:
-                self.emitted.append((fragment, context))
+                self.emitted.append((fragment, context, self._site()))
+
+    def _site(self) -> Site | None:
+        return self._sites[-1] if self._sites else None
 
     def consume(self, fragments: Iterable[Fragment | None]) -> None:
         for fragment in fragments:
@@ -696,7 +712,7 @@ class Extractor:
         if isinstance(node, ast.Constant):  # the common case (data tables, messages): test the text first
             text = node.value
             if isinstance(text, str) and self.recording and looks_like_sql(text):
-                self.emitted.append((self.literal(node, text), context))
+                self.emitted.append((self.literal(node, text), context, self._site()))
             return
         if isinstance(node, (ast.Name, ast.Attribute)) and self._import_of(node, scope) is not None:
             return  # an imported value used as it is: reported where it is defined, so nothing to look up
@@ -964,13 +980,17 @@ class Extractor:
         elif isinstance(func, ast.Attribute) and not isinstance(func.value, ast.Name):
             self.visit(func.value, scope, context)
         context_name = call_context(dotted, canonical)
-        self.visit_arguments(node, scope, context_name)
+        self._sites.append((node.lineno, node.col_offset))
+        try:
+            self.visit_arguments(node, scope, context_name)
+        finally:
+            self._sites.pop()
         if self.recording:
             writer = DRIVERS.writers().get(last)
             if writer is not None and writer.write is not None and isinstance(func, ast.Attribute):
                 written = writer.write(self, CallSite(node, dotted, canonical, last, scope))
                 if written is not None:
-                    self.emitted.append((written, last))
+                    self.emitted.append((written, last, (node.lineno, node.col_offset)))
             if last in SCHEMA_CALLS and self.records_schema(scope):
                 self.schema.on_call(node, canonical, self.resolver(scope))
         return None
