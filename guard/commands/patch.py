@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 @click.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="guard.toml or pyproject.toml to use.")
-@click.option("--rule", default="GRD001", show_default=True, help="Patch findings of this rule.")
+@click.option("--rule", help="Patch findings of this rule only (default: every fixable rule, GRD001 and GRD006).")
 @click.option("--select", "selectors", multiple=True, metavar="FILE[:LINE]", help="Only these sites (repeatable).")
 @click.option("--apply", "apply_changes", is_flag=True, help="Write the changes (default: print the diff only).")
 @click.option("--dry-run", is_flag=True, help="Print the diff and write nothing (the default).")
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 def patch(
     path: Path,
     config_file: Path | None,
-    rule: str,
+    rule: str | None,
     selectors: Sequence[str],
     apply_changes: bool,
     dry_run: bool,
@@ -63,7 +63,9 @@ def patch(
     if not root.is_dir():
         raise GuardError(f"{path}: not a directory; pass the project root (use --select FILE:LINE for one site)")
     config = load_config(root, config_file)
-    selection = Selection(rule=_write_rule(rule), locations=tuple(_selector(root, s) for s in selectors))
+    selection = Selection(
+        rule=_write_rule(rule) if rule else None, locations=tuple(_selector(root, s) for s in selectors)
+    )
     scanned = _scan(root, config, jobs)
     sites, unfixable = sites_from_scan(scanned.result, config, selection, scanned.relations, scanned.complete)
     _warn_unmatched(selection, [s.site for s in unfixable] + sites)
@@ -122,7 +124,7 @@ def _warn_unmatched(selection: Selection, sites: Sequence[PatchSite]) -> None:
     for path, line in selection.locations:
         if not any(site.relpath == path and line in (None, site.line) for site in sites):
             where = f"{path}:{line}" if line is not None else path
-            click.echo(f"guard patch: warning: no {selection.rule} finding at {where}", err=True)
+            click.echo(f"guard patch: warning: no {selection.describe()} finding at {where}", err=True)
 
 
 def _scan(root: Path, config: Config, jobs: int | None) -> PatchScan:
@@ -142,7 +144,7 @@ def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection:
         by_file.setdefault(result.site.relpath, []).append(result)
     everything = [r for results in by_file.values() for r in results]
     if not everything:
-        what = f"{selection.rule} findings" + (" at the selected sites" if selection.locations else "")
+        what = f"{selection.describe()} findings" + (" at the selected sites" if selection.locations else "")
         click.echo(f"guard patch: no {what}: nothing to do", err=True)
         return
     fixed = [r for r in everything if r.fixed]

@@ -22,6 +22,8 @@ from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
 from guard.patch.sql_files import parses, patch_sql
 from guard.scan.engine import available_cores
 from guard.scan.frontends import language_of
+from guard.scan.rules import RULES_BY_CODE
+from guard.scan.rules.grd006_source_timestamp_dropped import copied_history
 
 #: ``guard patch --apply`` keeps originals here (under the root); they are never patch targets.
 BACKUP_DIR_NAME = ".guard-backup"
@@ -54,13 +56,22 @@ class FilePatch:
 
 @dataclass
 class Selection:
-    """Which findings to patch: ``rule`` and optional ``FILE:LINE`` selectors (FILE relative to the root)."""
+    """Which findings to patch: ``rule`` (None: every rule whose findings can be fixable) and optional
+    ``FILE:LINE`` selectors (FILE relative to the root)."""
 
-    rule: str = "GRD001"
+    rule: str | None = None
     locations: tuple[tuple[str, int | None], ...] = ()
 
+    def describe(self) -> str:
+        """``GRD001`` or, for every fixable rule, ``GRD001/GRD006``: what the user asked to patch."""
+        if self.rule is not None:
+            return self.rule
+        return "/".join(code for code, rule in sorted(RULES_BY_CODE.items()) if rule.FIXABLE)
+
     def wants(self, finding: Finding) -> bool:
-        if finding.rule != self.rule:
+        if self.rule is not None and finding.rule != self.rule:
+            return False
+        if self.rule is None and not RULES_BY_CODE[finding.rule].FIXABLE:
             return False
         if not self.locations:
             return True
@@ -113,10 +124,13 @@ def _site(
 ) -> PatchSite:
     table = (write.table if write else None) or finding.table
     table_config = config.table(table) if table else None
+    copied = copied_history(write) if write else None  # GRD006: the source's own column is the value
+    configured = table_config.source_column if table_config else None
     values = ValueSource(
         source_field=table_config.source_field if table_config else None,
         source_expression=table_config.source_expression if table_config else None,
-        source_column=table_config.source_column if table_config else None,
+        source_column=configured or (copied[1] if copied else None),
+        source_relation=copied[0] if copied and not configured else None,
     )
     return PatchSite(
         relpath=finding.relpath,

@@ -18,11 +18,14 @@ class ValueSource:
     ``source_expression``: a Python expression template; ``{row}`` is the payload variable, ``{field}`` the
     quoted ``source_field``, ``{column}`` the quoted timestamp column (e.g. ``parse_ts({row}["createdOn"])``).
     ``source_column``: for ``INSERT ... SELECT``, the column of the selected relation holding the time.
+    ``source_relation``: which selected relation holds it, when the scanner saw history copied from one
+    (GRD006); with a join, the value is qualified by that relation's alias.
     """
 
     source_field: str | None = None
     source_expression: str | None = None
     source_column: str | None = None
+    source_relation: str | None = None
 
 
 @dataclass(frozen=True)

@@ -504,10 +504,14 @@ def _sql_value_or_fail(sql_value: SqlValue | None, relations: Relations) -> str:
 
 
 def _from_relations(leaf: ast.SelectStmt) -> list[tuple[str, str | None]]:
-    """(schema.table as written, alias) of the plain tables in a SELECT's FROM list."""
+    """(schema.table as written, alias) of the plain tables in a SELECT's FROM list, joins included."""
     names: list[tuple[str, str | None]] = []
-    for item in leaf.fromClause or ():
-        if isinstance(item, ast.RangeVar) and item.relname:
+    pending: list[Any] = list(leaf.fromClause or ())
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, ast.JoinExpr):
+            pending[:0] = [item.larg, item.rarg]
+        elif isinstance(item, ast.RangeVar) and item.relname:
             name = f"{item.schemaname}.{item.relname}" if item.schemaname else item.relname
             names.append((name, item.alias.aliasname if item.alias else None))
     return names

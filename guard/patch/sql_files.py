@@ -119,8 +119,18 @@ def fallback_reason(relations: Relations) -> str:
 
 
 def source_value(site: PatchSite, relations: Relations) -> str | None:
-    """The selected relation's creation time (qualified by its alias), or None for VALUES / unknown sources."""
-    if not relations or len(relations) != 1:
+    """The selected relation's creation time (qualified by its alias), or None for VALUES / unknown sources.
+
+    With several relations (a join), only the one the scanner saw the history come from (GRD006) qualifies."""
+    if not relations:
+        return None
+    wanted_source = site.values.source_relation
+    if wanted_source is not None:
+        matching = [r for r in relations if _same_relation(r[0], wanted_source)]
+        if len(matching) == 1:
+            relation, alias = matching[0]
+            return f"{alias or relation}.{site.values.source_column}"
+    if len(relations) != 1:
         return None
     relation, alias = relations[0]
     prefix = f"{alias or relation}."
@@ -133,6 +143,12 @@ def source_value(site: PatchSite, relations: Relations) -> str | None:
         if candidate in columns:
             return prefix + candidate
     return None
+
+
+def _same_relation(written: str, qualified: str) -> bool:
+    """``f``-less ``funnels`` or ``shop.funnels`` as written in FROM denotes the catalog's ``shop.funnels``."""
+    written = written.lower()
+    return written == qualified or qualified.endswith("." + written)
 
 
 def parses(text: str) -> str | None:
