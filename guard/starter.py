@@ -109,12 +109,15 @@ def _creation_keys(writes: Iterable[ResolvedWrite], creation_columns: Sequence[s
 
 
 def _propose_source(proposal: TableProposal, writes: Sequence[ResolvedWrite], tree: Counter[str], ts: str) -> None:
-    """The payload key holding the creation time: used for this column by a writer of this table, else by
-    writers of other tables, else derived from the naming pattern of the keys this table's writers use."""
+    """The payload key holding the creation time, in order of trust: a writer of this table passes it into
+    the column; the naming pattern of this table's own date keys (``scheduledOn`` -> ``createdOn``); the key
+    writers of other tables use, when this table's payloads spell keys the same way (camelCase or not)."""
     own: Counter[str] = Counter()
     siblings: Counter[str] = Counter()
+    keys: set[str] = set()
     for resolved in writes:
         for column, key in resolved.write.record_keys:
+            keys.add(key)
             if column == ts:
                 own[key] += 1
             elif evidence.date_stem(key) != _snake(key):
@@ -123,17 +126,22 @@ def _propose_source(proposal: TableProposal, writes: Sequence[ResolvedWrite], tr
         proposal.source_field = own.most_common(1)[0][0]
         proposal.source_note = f"a writer of this table passes it into {ts}"
         return
-    if tree:
-        key = tree.most_common(1)[0][0]
-        proposal.source_field = key
-        proposal.source_note = "check: writers of other tables pass this key as the creation time"
-        return
     for key, _count in siblings.most_common():
         derived = _rename_stem(key, "created")
         if derived:
             proposal.source_field = derived
             proposal.source_note = f"check: named after the sibling key {key!r}; confirm the payload has it"
             return
+    camel = any(_is_camel(k) for k in keys)
+    for key, _count in tree.most_common():
+        if not keys or _is_camel(key) == camel:
+            proposal.source_field = key
+            proposal.source_note = "check: writers of other tables pass this key as the creation time"
+            return
+
+
+def _is_camel(key: str) -> bool:
+    return _snake(key) != key.lower()
 
 
 def _rename_stem(key: str, stem: str) -> str | None:
