@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -76,34 +76,22 @@ class HistorySignals:
         self.relpath = relpath
 
     @cached_property
-    def _parents(self) -> dict[ast.AST, ast.AST]:
-        parents: dict[ast.AST, ast.AST] = {}
-        for node in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(node):
-                parents[child] = node
-        return parents
-
-    @cached_property
-    def _calls(self) -> dict[tuple[int, int], ast.Call]:
-        return {(n.lineno, n.col_offset): n for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
-
-    @cached_property
     def _is_script(self) -> bool:
         return any(_is_main_guard(stmt) for stmt in self.tree.body)
 
     def annotate(self, write: WriteStatement, sites: Sequence[Site]) -> WriteStatement:
         """``write`` with the evidence seen around the calls that run it (``sites``; a constant may be run by
         several) and its column -> record-key map. Without a known call, the file's context still counts."""
-        calls = [self._calls[site] for site in sites if site in self._calls]
-        if not calls:
-            return replace(write, evidence=evidence.merge(write.evidence, self._context(None)))
+        located = [found for found in map(self._locate, sites) if found is not None]
+        if not located:
+            return replace(write, evidence=evidence.merge(write.evidence, self._context([])))
         found: list[Evidence] = []
         keys: tuple[tuple[str, str], ...] = ()
-        for call in calls:
+        for call, path in located:
             rows = _rows_of(call)
             keys = keys or _record_keys(write, rows)
-            here = [*self._bulk(call, rows), *_external(rows, keys), *self._context(call)]
-            if not here and _scalar_row(rows, self._function(call)):
+            here = [*self._bulk(call, path, rows), *_external(rows, keys), *self._context(path)]
+            if not here and _scalar_row(rows, _function(path)):
                 here.append(Evidence(evidence.SINGLE_ROW, _method(call)))
             found += here
         merged = evidence.merge(write.evidence, found)
@@ -111,24 +99,23 @@ class HistorySignals:
 
     # -- signals --
 
-    def _bulk(self, call: ast.Call, rows: _Rows) -> list[Evidence]:
+    def _bulk(self, call: ast.Call, path: Sequence[ast.AST], rows: _Rows) -> list[Evidence]:
         method = _method(call)
         if method in BULK_METHODS:
             return [Evidence(evidence.BULK, method)]
-        loop = self._enclosing_loop(call)
+        loop = _enclosing_loop(path)
         if loop is not None:
             return [Evidence(evidence.BULK, f"{method} in a loop over {_describe(loop)}")]
         if rows.many:
             return [Evidence(evidence.BULK, f"{method} of many rows")]
         return []
 
-    def _context(self, call: ast.Call | None) -> list[Evidence]:
+    def _context(self, path: Sequence[ast.AST]) -> list[Evidence]:
         found = []
-        function = self._function(call) if call is not None else None
-        if function is not None and _is_request_handler(function):
-            found.append(Evidence(evidence.REQUEST_HANDLER, f"{function.name}()"))
-        names = [f.name for f in self._functions(call)] if call is not None else []
-        batch = next((f"{n}()" for n in names if evidence.is_batch_name(n)), None)
+        functions = _functions(path)
+        if functions and _is_request_handler(functions[0]):
+            found.append(Evidence(evidence.REQUEST_HANDLER, f"{functions[0].name}()"))
+        batch = next((f"{f.name}()" for f in functions if evidence.is_batch_name(f.name)), None)
         if batch is None:
             parts = self.relpath.rsplit(".", 1)[0].split("/")
             batch = next((p for p in reversed(parts) if evidence.is_batch_name(p)), None)
@@ -138,31 +125,72 @@ class HistorySignals:
             found.append(Evidence(evidence.BATCH_CONTEXT, batch))
         return found
 
-    # -- tree walking --
+    def _locate(self, site: Site) -> tuple[ast.Call, list[ast.AST]] | None:
+        """The call at ``site`` and the nodes around it, outermost first.
 
-    def _ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
-        parent = self._parents.get(node)
-        while parent is not None:
-            yield parent
-            parent = self._parents.get(parent)
-
-    def _functions(self, node: ast.AST | None) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-        if node is None:
-            return []
-        return [a for a in self._ancestors(node) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))]
-
-    def _function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        functions = self._functions(node)
-        return functions[0] if functions else None
-
-    def _enclosing_loop(self, call: ast.Call) -> ast.AST | None:
-        """The nearest loop around the call inside its function (a loop in a caller is out of sight)."""
-        for ancestor in self._ancestors(call):
-            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                return None
-            if isinstance(ancestor, (ast.For, ast.AsyncFor, ast.While, ast.comprehension)):
-                return ancestor
+        Descends only through the statements whose line span covers the site, then through that statement's
+        expressions whose span covers it: a few dozen nodes, never a walk of the whole module (which cost
+        more than the rest of the scan on files with many writes)."""
+        line, column = site
+        path: list[ast.AST] = []
+        node: ast.AST = self.tree
+        while True:
+            inner = next((c for c in ast.iter_child_nodes(node) if _is_block(c) and _covers(c, line)), None)
+            if inner is None:
+                break
+            path.append(inner)
+            node = inner
+        stack: list[tuple[ast.AST, int]] = [(node, len(path))]
+        while stack:
+            current, depth = stack.pop()
+            del path[depth:]
+            if current is not node:
+                path.append(current)
+            if isinstance(current, ast.Call) and (current.lineno, current.col_offset) == (line, column):
+                return current, path
+            for child in ast.iter_child_nodes(current):
+                if not _is_block(child) and _covers(child, line):
+                    stack.append((child, len(path)))
         return None
+
+
+def _is_block(node: ast.AST) -> bool:
+    return isinstance(node, (ast.stmt, ast.excepthandler, ast.match_case))
+
+
+def _covers(node: ast.AST, line: int) -> bool:
+    first = getattr(node, "lineno", None)
+    if first is None:  # arguments, comprehension, keyword...: no position of their own in older Pythons
+        return True
+    return first <= line <= (getattr(node, "end_lineno", None) or first)
+
+
+def _functions(path: Sequence[ast.AST]) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions around a call, innermost first."""
+    return [n for n in reversed(path) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _function(path: Sequence[ast.AST]) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    functions = _functions(path)
+    return functions[0] if functions else None
+
+
+def _enclosing_loop(path: Sequence[ast.AST]) -> ast.AST | None:
+    """The nearest loop or comprehension around the call inside its function (a caller's loop is out of
+    sight). A ``for`` whose iterable holds the call runs it once, so it does not count."""
+    nodes = list(path)
+    for index in range(len(nodes) - 1, -1, -1):
+        ancestor = nodes[index]
+        if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return None
+        inside = nodes[index + 1] if index + 1 < len(nodes) else None
+        if isinstance(ancestor, (ast.For, ast.AsyncFor)) and inside is not ancestor.iter:
+            return ancestor
+        if isinstance(ancestor, ast.While):
+            return ancestor
+        if isinstance(ancestor, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return ancestor.generators[0]
+    return None
 
 
 def _method(call: ast.Call) -> str:
