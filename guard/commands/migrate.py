@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from guard.config import load_config, parse_duration
 from guard.db.locks import LockPolicy
-from guard.errors import GuardError, cli_errors
+from guard.errors import EXIT_INTERRUPTED, GuardError, cli_errors
 
 
 @click.command()
@@ -44,10 +45,15 @@ def migrate(
     if not dsn:
         raise GuardError("no database given: pass --dsn DSN or set GUARD_DSN (or use --sql to print the SQL)")
     policy = LockPolicy(timeout_seconds=_seconds(lock_timeout), tries=lock_tries)
-    if downgrade_to is not None:
-        runner.downgrade(dsn, downgrade_to, directory, policy)
-    else:
-        runner.upgrade(dsn, revision, directory, policy)
+    try:
+        if downgrade_to is not None:
+            runner.downgrade(dsn, downgrade_to, directory, policy)
+        else:
+            runner.upgrade(dsn, revision, directory, policy)
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        _report_interrupt(runner, dsn)
     click.echo(f"guard: database at revision {', '.join(runner.current_revisions(dsn)) or 'base'}")
 
 
@@ -60,3 +66,27 @@ def _seconds(value: str) -> float:
         return float(text) if text.replace(".", "", 1).isdigit() else parse_duration(text)
     except ValueError as exc:
         raise GuardError(f"--lock-timeout: {exc}") from None
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, also when a database driver's clean-up turned it into another error on the way out."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    return False
+
+
+def _report_interrupt(runner: Any, dsn: str) -> NoReturn:
+    """Exit 130 saying what the interrupted run left: every revision commits with its version row."""
+    try:
+        state = runner.state_summary(dsn)
+    except (GuardError, Exception) as exc:  # the server may be what was slow; say so, do not trace back
+        state = f"its state could not be read ({exc})"
+    click.echo(
+        f"guard: interrupted; {state}. Each revision is applied with its version row in one transaction, "
+        "so nothing is half-applied: run guard migrate again to finish.",
+        err=True,
+    )
+    raise SystemExit(EXIT_INTERRUPTED)
