@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "doctor": "guard.commands.doctor:doctor",
     "bounds": "guard.commands.bounds:bounds",
     "rollout": "guard.commands.rollout:rollout",
+    "config": "guard.commands.config:config_command",
+    "docs": "guard.commands.docs:docs",
+    "rule": "guard.commands.docs:rule",
 }
 
 _HELP = {
@@ -44,6 +47,9 @@ _HELP = {
     "doctor": "One-screen health check: status, detect and freshness.",
     "bounds": "Check the metrics declared in config against their expected range.",
     "rollout": "Per table of the blast radius: ready for enforce, or what blocks it.",
+    "config": "Show the configuration in effect and where it was found.",
+    "docs": "Print a documentation page shipped with guard.",
+    "rule": "Print a rule's documentation (guard rule GRD001).",
 }
 
 
@@ -73,6 +79,8 @@ def cli() -> None:
     """guard protects PostgreSQL warehouses from phantom timestamps.
 
     Exit codes: 0 ok, 1 findings (or unfixable sites / stale tables / bursts), 2 usage, config or I/O error.
+    Every command shares --config, --format, -o/--output, --fail-on and --dsn (GUARD_DSN, DATABASE_URL);
+    see `guard docs cli`. Shell completion: eval "$(_GUARD_COMPLETE=bash_source guard)".
     """
 
 

@@ -17,21 +17,23 @@ import click
 import psycopg
 from rich.markup import escape
 
+from guard import options
 from guard.bounds.display import compact, range_text
 from guard.bounds.evaluate import ERROR as METRIC_ERROR
 from guard.bounds.evaluate import FAILING, evaluate
 from guard.bounds.spec import load_metrics
 from guard.config import Config, ConfigError, load_config
 from guard.db.status import guard_installed, guarded_tables
+from guard.envelope import emit_json
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors, db_error_summary
 from guard.rollout.blast import BlastRadius, blast_radius
 from guard.rollout.stale import stale_writers
 from guard.rollout.verdict import ENFORCED, NOT_READY, READY, UNPROTECTED, rollout_rows
-from guard.watch import options
+from guard.watch import options as watch_options
 from guard.watch.catalog import GUARD_SCHEMA, list_tables
 from guard.watch.detect import BurstSettings, scan_table, tables_to_scan
 from guard.watch.freshness import ERROR, WARN, inventory
-from guard.watch.output import console, emit_json, hours, iso
+from guard.watch.output import console, hours, iso
 from guard.watch.session import transaction
 
 SHOWN = 5  # lines of detail per section: the summary must fit one screen
@@ -48,19 +50,24 @@ class Section:
 
 @click.command()
 @cli_errors
-@options.dsn_option
-@options.config_option
-@options.format_option
-@options.statement_timeout_option
+@options.dsn_option()
+@options.config_option()
+@options.format_option()
+@options.output_option
+@options.fail_on_option(
+    ["problem"], default="problem", help="Exit with the worst section's code (1 problem, 2 a check failed)."
+)
+@watch_options.statement_timeout_option
 @click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
               help="A `guard scan --format json` report: adds rollout verdicts and stale tables' writers.")  # fmt: skip
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --scan, scanning PATH now.")
-@click.option("--window", type=options.DURATION, default="7d", show_default=True,
+@click.option("--window", type=watch_options.DURATION, default="7d", show_default=True,
               help="Rollout window: violations logged since then block enforce.")  # fmt: skip
 def doctor(
     dsn: str,
     config_path: Path | None,
     output_format: str,
+    fail_on: str,
     statement_timeout: float,
     scan_report: Path | None,
     repo: Path | None,
@@ -68,7 +75,7 @@ def doctor(
 ) -> None:
     """One-screen health check: guard status, phantom bursts, stale tables (with their writers), rollout
     verdicts and metric bounds (exit code = worst)."""
-    cfg = options.load(config_path) if repo is None else load_config(repo, config_path)
+    cfg = options.database_config(config_path) if repo is None else load_config(repo, config_path)
     blast = blast_radius(scan_report, repo, cfg) if scan_report is not None or repo is not None else None
     checks: list[tuple[str, Callable[[psycopg.Connection, Config], Section]]] = [
         ("guard", _guard_section),
@@ -93,7 +100,7 @@ def doctor(
         )
     else:
         _render(sections, worst)
-    raise SystemExit(worst)
+    raise SystemExit(EXIT_OK if fail_on == options.NEVER and worst == EXIT_FINDINGS else worst)
 
 
 def _run(

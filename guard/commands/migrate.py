@@ -7,18 +7,20 @@ from typing import Any, NoReturn
 
 import click
 
-from guard.config import load_config, parse_duration
+from guard import options
+from guard.config import parse_duration
 from guard.db.locks import LockPolicy
 from guard.errors import EXIT_INTERRUPTED, GuardError, cli_errors
 
 
 @click.command()
-@click.option("--dsn", envvar="GUARD_DSN", help="Database to migrate (or GUARD_DSN).")
+@options.dsn_option(required=False, help="Database to migrate (with --sql: print from its current revision).")
 @click.option("--sql", "offline", is_flag=True, help="Print the SQL of the upgrade instead of running it.")
 @click.option("--downgrade", "downgrade_to", metavar="REV", help="Revert down to REV (base removes guard).")
 @click.option("--revision", default="heads", show_default=True, help="Upgrade target.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="guard.toml or pyproject.toml.")
+@options.config_option()
 @click.option("--migrations-dir", type=click.Path(file_okay=False), help="Project revisions (default: config).")
+@options.quiet_option()
 @click.option("--lock-timeout", default="5s", show_default=True, help="Wait per try for a table lock.")
 @click.option("--lock-tries", default=5, show_default=True, type=click.IntRange(1, 100), help="Tries per lock.")
 @cli_errors
@@ -27,16 +29,17 @@ def migrate(
     offline: bool,
     downgrade_to: str | None,
     revision: str,
-    config_path: str | None,
+    config_path: Path | None,
     migrations_dir: str | None,
     lock_timeout: str,
     lock_tries: int,
+    quiet: bool,
 ) -> None:
     """Install or upgrade guard and apply the project's guard revisions."""
     from guard.db import migrate as runner
 
-    config = load_config(Path.cwd(), config_path)
-    directory = migrations_dir or config.migrations_dir
+    config = options.database_config(config_path)
+    directory = migrations_dir or str(config.migrations_path())
     if offline:
         if downgrade_to is not None:
             raise GuardError("--sql prints upgrades only; run --downgrade against a database")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from guard import options
 from guard.config import Config, load_config
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.patch.diff import unified_diff
@@ -25,7 +26,8 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 
 @click.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="guard.toml or pyproject.toml to use.")
+@options.config_option()
+@options.output_option
 @click.option("--rule", default="GRD001", show_default=True, help="Patch findings of this rule.")
 @click.option("--select", "selectors", multiple=True, metavar="FILE[:LINE]", help="Only these sites (repeatable).")
 @click.option("--apply", "apply_changes", is_flag=True, help="Write the changes (default: print the diff only).")
@@ -39,7 +41,7 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 @cli_errors
 def patch(
     path: Path,
-    config_file: Path | None,
+    config_path: Path | None,
     rule: str,
     selectors: Sequence[str],
     apply_changes: bool,
@@ -62,7 +64,7 @@ def patch(
     root = path.resolve()
     if not root.is_dir():
         raise GuardError(f"{path}: not a directory; pass the project root (use --select FILE:LINE for one site)")
-    config = load_config(root, config_file)
+    config = load_config(root, config_path)
     selection = Selection(rule=_write_rule(rule), locations=tuple(_selector(root, s) for s in selectors))
     scanned = _scan(root, config, jobs)
     sites, unfixable = sites_from_scan(scanned.result, config, selection, scanned.relations, scanned.complete)
