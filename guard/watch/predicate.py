@@ -135,7 +135,9 @@ def check_read_only_tree(root: Any, subject: str) -> tuple[set[str], set[str]]:
                 if node.withClause is not None:
                     for cte in node.withClause.ctes or ():
                         if not isinstance(cte.ctequery, ast.SelectStmt):
-                            raise GuardError(f"{subject} must not contain a data-modifying WITH (INSERT/UPDATE/DELETE)")
+                            raise GuardError(
+                                f"{subject} must not contain a data-modifying WITH (INSERT/UPDATE/DELETE)"
+                            )
             elif isinstance(node, ast.FuncCall):
                 functions.add(_qualified_name(node.funcname).lower())
             elif isinstance(node, ast.A_Expr) and node.name:
