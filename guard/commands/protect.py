@@ -69,7 +69,7 @@ def protect(
     table = table or table_argument
     if scan_report is not None or repo is not None:
         if table is not None or from_mode is not None or column or business_column:
-            raise click.UsageError("--from-scan/--repo take the tables from the scan: drop --table, --from-mode, "
+            raise click.UsageError("--from-scan/--repo take the tables from the scan: drop TABLE/--table, --from-mode, "
                                    "--column and --business-column (set them per table in config)")  # fmt: skip
         config = load_config(repo or Path.cwd(), config_path)
         _protect_from_scan(config, scan_report, repo, mode, no_ingested_column, migrations_dir)
