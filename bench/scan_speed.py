@@ -8,7 +8,8 @@
 
 With ``--baseline-tree DIR`` (a directory holding another version's ``guard/`` package, e.g. from
 ``git archive <commit> guard | tar -x -C DIR``), every measurement is repeated with that version in the same run,
-interleaved with the current one, and the ratio current/baseline is printed; both must find the same writes.
+interleaved with the current one, and the ratios current/baseline (wall and CPU) are printed; both versions must
+report the same writes and findings.
 
 Usage: ``python bench/scan_speed.py [ROOT ...] [--jobs N] [--synthetic-lines 250000] [--baseline-tree DIR]``
 """
@@ -93,9 +94,12 @@ def time_grep(root: Path) -> float:
     return time.perf_counter() - started
 
 
+Timings = list[float]
+
+
 def interleaved(
     root: Path, jobs: int | None, baseline: Path | None, runs: int
-) -> tuple[tuple[float, float, dict], tuple[float, float, dict] | None, list[float], list[float]]:
+) -> tuple[tuple[float, float, dict], tuple[float, float, dict] | None, Timings, Timings, Timings, Timings]:
     """Best (by wall time) of ``runs`` CLI runs of this version and, alternating with it, of the baseline."""
     current: list[tuple[float, float, dict]] = []
     base: list[tuple[float, float, dict]] = []
@@ -107,32 +111,46 @@ def interleaved(
     best_base = min(base, key=lambda run: run[0]) if base else None
     if best_base is not None and _inventory(best_base[2]) != _inventory(best[2]):
         raise SystemExit(f"{root}: the baseline and this version disagree on the writes or findings found")
-    return best, best_base, [r[0] for r in current], [r[0] for r in base]
+    return best, best_base, [r[0] for r in current], [r[0] for r in base], [r[1] for r in current], [r[1] for r in base]
 
 
-def _inventory(document: dict) -> tuple[int, int, int]:
-    return len(document["writes"]), len(document["findings"]), document["summary"]["files_with_sql"]
+def _inventory(document: dict) -> tuple[object, ...]:
+    writes = sorted((w["path"], w["line"], w["kind"], w["table"] or "") for w in document["writes"])
+    findings = sorted((f["rule"], f["path"], f["line"]) for f in document["findings"])
+    return tuple(writes), tuple(findings)
 
 
-def compare_line(label: str, current: float, base: float | None, runs: list[float], base_runs: list[float]) -> str:
-    if base is None:
+def compare_line(label: str, runs: list[float], base_runs: list[float], cpu: list[float], base_cpu: list[float]) -> str:
+    """Wall and CPU of both versions; CPU (summed over the processes) is the steadier figure on a shared machine."""
+    if not base_runs:
         return ""
+
+    def listed(values: list[float]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
     return (
-        f"\n  {label}: this version {current:.2f} s, baseline {base:.2f} s, ratio {current / base:.2f}x "
-        f"(best of {len(runs)} interleaved runs; this: {', '.join(f'{r:.2f}' for r in runs)}; "
-        f"baseline: {', '.join(f'{r:.2f}' for r in base_runs)})"
+        f"\n  {label} (best of {len(runs)} interleaved runs): "
+        f"wall {min(runs):.2f} s vs baseline {min(base_runs):.2f} s, ratio {min(runs) / min(base_runs):.2f}x; "
+        f"CPU {min(cpu):.2f} s vs baseline {min(base_cpu):.2f} s, ratio {min(cpu) / min(base_cpu):.2f}x\n"
+        f"    wall this: {listed(runs)}; baseline: {listed(base_runs)}; "
+        f"CPU this: {listed(cpu)}; baseline: {listed(base_cpu)}"
     )
 
 
 def bench_tree(roots: list[Path], jobs: int | None, baseline: Path | None = None, runs: int = 1) -> None:
     print("== large tree: guard scan vs grep -rIil 'insert into'")
-    total = {"files": 0, "lines": 0, "guard": 0.0, "cpu": 0.0, "grep": 0.0, "writes": 0, "findings": 0, "base": 0.0}
+    total = {"files": 0, "lines": 0, "guard": 0.0, "cpu": 0.0, "grep": 0.0, "writes": 0, "findings": 0}
+    total.update({"base": 0.0, "base_cpu": 0.0, "best_cpu": 0.0})
     for root in roots:
         files, lines = count_lines(root)
         grep_seconds = time_grep(root)
-        (guard_seconds, guard_cpu, document), base_run, times, base_times = interleaved(root, jobs, baseline, runs)
+        (guard_seconds, guard_cpu, document), base_run, times, base_times, cpus, base_cpus = interleaved(
+            root, jobs, baseline, runs
+        )
         if base_run is not None:
-            total["base"] += base_run[0]
+            total["base"] += min(base_times)
+            total["base_cpu"] += min(base_cpus)
+            total["best_cpu"] += min(cpus)
         total["files"] += files
         total["lines"] += lines
         total["guard"] += guard_seconds
@@ -144,7 +162,7 @@ def bench_tree(roots: list[Path], jobs: int | None, baseline: Path | None = None
             f"{root}: {files} files, {lines:,} lines; guard {guard_seconds:.2f} s wall, {guard_cpu:.2f} s CPU "
             f"({lines / guard_seconds:,.0f} lines/s, {len(document['writes'])} writes, "
             f"{document['summary']['files_with_sql']} files with SQL); grep {grep_seconds:.2f} s"
-            + compare_line("vs baseline", guard_seconds, base_run[0] if base_run else None, times, base_times)
+            + compare_line("vs baseline", times, base_times, cpus, base_cpus)
         )
     print(
         f"TOTAL: {total['files']} files, {total['lines']:,} lines, {total['writes']} writes, "
@@ -153,7 +171,12 @@ def bench_tree(roots: list[Path], jobs: int | None, baseline: Path | None = None
         f"{total['cpu']:.2f} s CPU over all processes\n"
         f"  grep -rIil 'insert into': {total['grep']:.2f} s wall\n"
         f"  ratio guard/grep: {total['guard'] / total['grep']:.1f}x"
-        + (f"\n  ratio this version / baseline: {total['guard'] / total['base']:.2f}x" if total["base"] else "")
+        + (
+            f"\n  ratio this version / baseline: wall {total['guard'] / total['base']:.2f}x, "
+            f"CPU {total['best_cpu'] / total['base_cpu']:.2f}x"
+            if total["base"]
+            else ""
+        )
     )
 
 
@@ -248,7 +271,7 @@ def bench_synthetic(lines: int, writes: int, jobs: int | None, baseline: Path | 
         root = Path(tmp)
         files, total_lines = generate_repo(root, lines, writes)
         grep_seconds = time_grep(root)
-        (best, best_cpu, document), base_run, times, base_times = interleaved(root, jobs, baseline, 3)
+        (best, best_cpu, document), _, times, base_times, cpus, base_cpus = interleaved(root, jobs, baseline, 3)
         from guard.config import Config
         from guard.scan.engine import scan
 
@@ -261,7 +284,7 @@ def bench_synthetic(lines: int, writes: int, jobs: int | None, baseline: Path | 
             f"  guard scan (CLI, best of 3, incl. interpreter start): {best:.2f} s "
             f"({total_lines / best:,.0f} lines/s), {best_cpu:.2f} s CPU over all processes; "
             f"runs: {', '.join(f'{r:.2f}' for r in times)}"
-            + compare_line("vs baseline (CLI)", best, base_run[0] if base_run else None, times, base_times)
+            + compare_line("vs baseline (CLI)", times, base_times, cpus, base_cpus)
             + "\n"
             f"  engine in-process: {in_process:.2f} s\n"
             f"  grep -rIil 'insert into': {grep_seconds:.3f} s; ratio guard/grep {best / grep_seconds:.1f}x\n"

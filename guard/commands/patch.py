@@ -17,7 +17,7 @@ from guard import options
 from guard.config import Config, load_config
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.patch.diff import unified_diff
-from guard.patch.planner import FilePatch, Selection, parse_selector
+from guard.patch.planner import FilePatch, SiteSelection, parse_selector
 from guard.patch.site import FALLBACK_NOTE, PatchSite, SiteResult
 
 if TYPE_CHECKING:  # the scanner is imported only when the command runs
@@ -65,7 +65,7 @@ def patch(
     if not root.is_dir():
         raise GuardError(f"{path}: not a directory; pass the project root (use --select FILE:LINE for one site)")
     config = load_config(root, config_path)
-    selection = Selection(rule=_write_rule(rule), locations=tuple(_selector(root, s) for s in selectors))
+    selection = SiteSelection(rule=_write_rule(rule), locations=tuple(_selector(root, s) for s in selectors))
     scanned = _scan(root, config, jobs)
     sites, unfixable = sites_from_scan(scanned.result, config, selection, scanned.relations, scanned.complete)
     _warn_unmatched(selection, [s.site for s in unfixable] + sites)
@@ -119,7 +119,7 @@ def _located(path: Path) -> Path:
     return absolute.parent.resolve() / absolute.name
 
 
-def _warn_unmatched(selection: Selection, sites: Sequence[PatchSite]) -> None:
+def _warn_unmatched(selection: SiteSelection, sites: Sequence[PatchSite]) -> None:
     """A --select that matches no finding is most likely a typo or a stale line number: say so."""
     for path, line in selection.locations:
         if not any(site.relpath == path and line in (None, site.line) for site in sites):
@@ -136,7 +136,7 @@ def _scan(root: Path, config: Config, jobs: int | None) -> PatchScan:
         raise GuardError(f"{root}: {exc}") from None
 
 
-def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection: Selection) -> None:
+def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection: SiteSelection) -> None:
     by_file: dict[str, list[SiteResult]] = {}
     for file_patch in patches:
         by_file.setdefault(file_patch.relpath, []).extend(file_patch.results)

@@ -68,7 +68,7 @@ def rollout(
     if output_format == "json":
         emit_json("rollout", rollout_payload(rows, since, window, written))
     else:
-        render(rows, since, written)
+        render_rollout(rows, since, written)
     ready = all(r.verdict in (READY, ENFORCED) for r in rows)
     raise SystemExit(EXIT_OK if ready or fail_on == options.NEVER else EXIT_FINDINGS)
 
@@ -106,7 +106,7 @@ def rollout_payload(rows: list[Row], since: dt.datetime, window: float, written:
     }
 
 
-def render(rows: list[Row], since: dt.datetime, written: dict[str, Any] | None) -> None:
+def render_rollout(rows: list[Row], since: dt.datetime, written: dict[str, Any] | None) -> None:
     from rich.table import Table as RichTable
 
     out = console()

@@ -53,7 +53,7 @@ class FilePatch:
 
 
 @dataclass
-class Selection:
+class SiteSelection:
     """Which findings to patch: ``rule`` and optional ``FILE:LINE`` selectors (FILE relative to the root)."""
 
     rule: str = "GRD001"
@@ -78,7 +78,7 @@ def parse_selector(text: str) -> tuple[str, int | None]:
 def sites_from_scan(
     result: ScanResult,
     config: Config,
-    selection: Selection,
+    selection: SiteSelection,
     relations: TableColumns = (),
     complete: frozenset[str] = frozenset(),
 ) -> tuple[list[PatchSite], list[SiteResult]]:
