@@ -25,7 +25,7 @@ FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
-class Diagnostic:
+class EnvelopeDiagnostic:
     """A problem that did not stop the command (an unreadable file, a table that timed out, ...)."""
 
     kind: str
@@ -52,7 +52,7 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, Diagnostic):
+    if isinstance(value, EnvelopeDiagnostic):
         return value.as_dict()
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
@@ -66,7 +66,7 @@ def jsonable(value: Any) -> Any:
 
 
 def envelope(
-    command: str, payload: Mapping[str, Any], diagnostics: Iterable[Diagnostic | Mapping[str, Any]] = ()
+    command: str, payload: Mapping[str, Any], diagnostics: Iterable[EnvelopeDiagnostic | Mapping[str, Any]] = ()
 ) -> dict[str, Any]:
     """``{"command", "format_version", **payload, "diagnostics"}``; the envelope keys cannot be overridden."""
     clash = {"command", "format_version", "diagnostics"} & set(payload)
@@ -80,12 +80,14 @@ def envelope(
     }
 
 
-def render(command: str, payload: Mapping[str, Any], diagnostics: Iterable[Diagnostic | Mapping[str, Any]] = ()) -> str:
+def render(
+    command: str, payload: Mapping[str, Any], diagnostics: Iterable[EnvelopeDiagnostic | Mapping[str, Any]] = ()
+) -> str:
     return json.dumps(envelope(command, payload, diagnostics), indent=2, ensure_ascii=False) + "\n"
 
 
 def emit_json(
-    command: str, payload: Mapping[str, Any], diagnostics: Iterable[Diagnostic | Mapping[str, Any]] = ()
+    command: str, payload: Mapping[str, Any], diagnostics: Iterable[EnvelopeDiagnostic | Mapping[str, Any]] = ()
 ) -> None:
     """Print one enveloped JSON document on stdout (which ``-o/--output`` may have pointed at a file)."""
     click.echo(render(command, payload, diagnostics), nl=False)

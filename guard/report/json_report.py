@@ -21,7 +21,7 @@ def to_document(result: ScanResult) -> dict[str, Any]:
 def _diagnostics(result: ScanResult) -> list[dict[str, Any]]:
     return [
         {
-            **envelope.Diagnostic(d.kind, d.message, d.path, d.line).as_dict(),
+            **envelope.EnvelopeDiagnostic(d.kind, d.message, d.path, d.line).as_dict(),
             "reason": d.reason,
             "may_hide_write": d.may_hide_write,
         }
