@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from guard.config import load_config
 from guard.patch.diff import unified_diff
-from guard.patch.planner import Selection, plan, sites_from_scan
+from guard.patch.planner import SiteSelection, plan, sites_from_scan
 from guard.scan.engine import scan
 
 TABLES = 10
@@ -137,12 +137,12 @@ def main() -> None:
         generate(root, args.files)
         config = load_config(root)
         result, scan_s, scan_cpu = timed("baseline: guard scan", lambda: scan(root, config, jobs=args.jobs))
-        sites, unfixable = sites_from_scan(result, config, Selection())
+        sites, unfixable = sites_from_scan(result, config, SiteSelection())
         patches, plan_s, plan_cpu = timed("patch planner (libcst + edits)", lambda: plan(root, sites, jobs=args.jobs))
 
         def dry_run() -> int:
             again = scan(root, config, jobs=args.jobs)
-            todo, _ = sites_from_scan(again, config, Selection())
+            todo, _ = sites_from_scan(again, config, SiteSelection())
             planned = plan(root, todo, jobs=args.jobs)
             return sum(len(unified_diff(p.relpath, p.original, p.patched)) for p in planned)
 

@@ -6,7 +6,12 @@
    constants, f-strings, ``.format``, ``text()``, ``psycopg.sql``, ``.sql`` files with functions), scanned
    with the CLI; target: about one second on two cores.
 
-Usage: ``python bench/scan_speed.py [ROOT ...] [--jobs N] [--synthetic-lines 250000]``
+With ``--baseline-tree DIR`` (a directory holding another version's ``guard/`` package, e.g. from
+``git archive <commit> guard | tar -x -C DIR``), every measurement is repeated with that version in the same run,
+interleaved with the current one, and the ratios current/baseline (wall and CPU) are printed; both versions must
+report the same writes and findings.
+
+Usage: ``python bench/scan_speed.py [ROOT ...] [--jobs N] [--synthetic-lines 250000] [--baseline-tree DIR]``
 """
 
 from __future__ import annotations
@@ -63,9 +68,15 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def time_guard(root: Path, jobs: int | None) -> tuple[float, float, dict]:
+def baseline_command(tree: Path) -> list[str]:
+    """The CLI of the ``guard`` package under ``tree``, run by this interpreter (same dependencies)."""
+    code = f"import sys; sys.path.insert(0, {str(tree)!r}); from guard.cli import main; main()"
+    return [sys.executable, "-c", code]
+
+
+def time_guard(root: Path, jobs: int | None, guard: list[str] = GUARD) -> tuple[float, float, dict]:
     """(wall seconds, CPU seconds across all processes, JSON report) of one CLI run."""
-    command = [*GUARD, "scan", str(root), "--format", "json", "--fail-on", "never", "--no-progress"]
+    command = [*guard, "scan", str(root), "--format", "json", "--fail-on", "never", "--no-progress"]
     if jobs:
         command += ["--jobs", str(jobs)]
     cpu_before = children_cpu()
@@ -83,13 +94,63 @@ def time_grep(root: Path) -> float:
     return time.perf_counter() - started
 
 
-def bench_tree(roots: list[Path], jobs: int | None) -> None:
+Timings = list[float]
+
+
+def interleaved(
+    root: Path, jobs: int | None, baseline: Path | None, runs: int
+) -> tuple[tuple[float, float, dict], tuple[float, float, dict] | None, Timings, Timings, Timings, Timings]:
+    """Best (by wall time) of ``runs`` CLI runs of this version and, alternating with it, of the baseline."""
+    current: list[tuple[float, float, dict]] = []
+    base: list[tuple[float, float, dict]] = []
+    for _ in range(runs):
+        if baseline is not None:
+            base.append(time_guard(root, jobs, baseline_command(baseline)))
+        current.append(time_guard(root, jobs))
+    best = min(current, key=lambda run: run[0])
+    best_base = min(base, key=lambda run: run[0]) if base else None
+    if best_base is not None and _inventory(best_base[2]) != _inventory(best[2]):
+        raise SystemExit(f"{root}: the baseline and this version disagree on the writes or findings found")
+    return best, best_base, [r[0] for r in current], [r[0] for r in base], [r[1] for r in current], [r[1] for r in base]
+
+
+def _inventory(document: dict) -> tuple[object, ...]:
+    writes = sorted((w["path"], w["line"], w["kind"], w["table"] or "") for w in document["writes"])
+    findings = sorted((f["rule"], f["path"], f["line"]) for f in document["findings"])
+    return tuple(writes), tuple(findings)
+
+
+def compare_line(label: str, runs: list[float], base_runs: list[float], cpu: list[float], base_cpu: list[float]) -> str:
+    """Wall and CPU of both versions; CPU (summed over the processes) is the steadier figure on a shared machine."""
+    if not base_runs:
+        return ""
+
+    def listed(values: list[float]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
+    return (
+        f"\n  {label} (best of {len(runs)} interleaved runs): "
+        f"wall {min(runs):.2f} s vs baseline {min(base_runs):.2f} s, ratio {min(runs) / min(base_runs):.2f}x; "
+        f"CPU {min(cpu):.2f} s vs baseline {min(base_cpu):.2f} s, ratio {min(cpu) / min(base_cpu):.2f}x\n"
+        f"    wall this: {listed(runs)}; baseline: {listed(base_runs)}; "
+        f"CPU this: {listed(cpu)}; baseline: {listed(base_cpu)}"
+    )
+
+
+def bench_tree(roots: list[Path], jobs: int | None, baseline: Path | None = None, runs: int = 1) -> None:
     print("== large tree: guard scan vs grep -rIil 'insert into'")
     total = {"files": 0, "lines": 0, "guard": 0.0, "cpu": 0.0, "grep": 0.0, "writes": 0, "findings": 0}
+    total.update({"base": 0.0, "base_cpu": 0.0, "best_cpu": 0.0})
     for root in roots:
         files, lines = count_lines(root)
         grep_seconds = time_grep(root)
-        guard_seconds, guard_cpu, document = time_guard(root, jobs)
+        (guard_seconds, guard_cpu, document), base_run, times, base_times, cpus, base_cpus = interleaved(
+            root, jobs, baseline, runs
+        )
+        if base_run is not None:
+            total["base"] += min(base_times)
+            total["base_cpu"] += min(base_cpus)
+            total["best_cpu"] += min(cpus)
         total["files"] += files
         total["lines"] += lines
         total["guard"] += guard_seconds
@@ -101,6 +162,7 @@ def bench_tree(roots: list[Path], jobs: int | None) -> None:
             f"{root}: {files} files, {lines:,} lines; guard {guard_seconds:.2f} s wall, {guard_cpu:.2f} s CPU "
             f"({lines / guard_seconds:,.0f} lines/s, {len(document['writes'])} writes, "
             f"{document['summary']['files_with_sql']} files with SQL); grep {grep_seconds:.2f} s"
+            + compare_line("vs baseline", times, base_times, cpus, base_cpus)
         )
     print(
         f"TOTAL: {total['files']} files, {total['lines']:,} lines, {total['writes']} writes, "
@@ -109,6 +171,12 @@ def bench_tree(roots: list[Path], jobs: int | None) -> None:
         f"{total['cpu']:.2f} s CPU over all processes\n"
         f"  grep -rIil 'insert into': {total['grep']:.2f} s wall\n"
         f"  ratio guard/grep: {total['guard'] / total['grep']:.1f}x"
+        + (
+            f"\n  ratio this version / baseline: wall {total['guard'] / total['base']:.2f}x, "
+            f"CPU {total['best_cpu'] / total['base_cpu']:.2f}x"
+            if total["base"]
+            else ""
+        )
     )
 
 
@@ -197,14 +265,13 @@ def generate_repo(root: Path, lines: int, writes: int) -> tuple[int, int]:
     return count + 2, written
 
 
-def bench_synthetic(lines: int, writes: int, jobs: int | None) -> None:
+def bench_synthetic(lines: int, writes: int, jobs: int | None, baseline: Path | None = None) -> None:
     print(f"== generated repository: ~{lines:,} lines, ~{writes} SQL writes")
     with tempfile.TemporaryDirectory(prefix="guard-bench-") as tmp:
         root = Path(tmp)
         files, total_lines = generate_repo(root, lines, writes)
         grep_seconds = time_grep(root)
-        runs = [time_guard(root, jobs) for _ in range(3)]
-        best, best_cpu, document = min(runs, key=lambda run: run[0])
+        (best, best_cpu, document), _, times, base_times, cpus, base_cpus = interleaved(root, jobs, baseline, 3)
         from guard.config import Config
         from guard.scan.engine import scan
 
@@ -216,7 +283,9 @@ def bench_synthetic(lines: int, writes: int, jobs: int | None) -> None:
             f"{len(document['findings'])} findings\n"
             f"  guard scan (CLI, best of 3, incl. interpreter start): {best:.2f} s "
             f"({total_lines / best:,.0f} lines/s), {best_cpu:.2f} s CPU over all processes; "
-            f"runs: {', '.join(f'{r[0]:.2f}' for r in runs)}\n"
+            f"runs: {', '.join(f'{r:.2f}' for r in times)}"
+            + compare_line("vs baseline (CLI)", times, base_times, cpus, base_cpus)
+            + "\n"
             f"  engine in-process: {in_process:.2f} s\n"
             f"  grep -rIil 'insert into': {grep_seconds:.3f} s; ratio guard/grep {best / grep_seconds:.1f}x\n"
             f"  cores available: {available_cores()}, "
@@ -231,10 +300,15 @@ def main() -> None:
     parser.add_argument("--synthetic-lines", type=int, default=250_000)
     parser.add_argument("--synthetic-writes", type=int, default=200)
     parser.add_argument("--skip-tree", action="store_true", help="only run the generated-repository benchmark")
+    parser.add_argument("--baseline-tree", type=Path, help="a directory holding another version's guard/ to compare")
+    parser.add_argument("--tree-runs", type=int, default=1, help="runs per large tree (best counts)")
     args = parser.parse_args()
+    baseline = args.baseline_tree.resolve() if args.baseline_tree else None
+    if baseline is not None and not (baseline / "guard" / "cli.py").is_file():
+        parser.error(f"--baseline-tree {baseline}: no guard/cli.py there")
     if not args.skip_tree:
-        bench_tree(args.roots or default_roots(), args.jobs)
-    bench_synthetic(args.synthetic_lines, args.synthetic_writes, args.jobs)
+        bench_tree(args.roots or default_roots(), args.jobs, baseline, args.tree_runs)
+    bench_synthetic(args.synthetic_lines, args.synthetic_writes, args.jobs, baseline)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from guard.codemods.module_index import ModuleIndex
-from guard.codemods.python_strings import SqlText, StringLeaf, apply_leaf_edits, sql_text
+from guard.codemods.python_strings import LiteralSql, StringLeaf, apply_leaf_edits, sql_text
 from guard.codemods.sequences import NodeEdit, add_keys, add_keywords, insert_args, insert_elements
-from guard.patch.placeholders import ParamStyle
+from guard.patch.params import ParamStyle
 from guard.patch.site import PatchSite, SiteResult
 from guard.patch.sql_edit import Relations, SqlPatch, Unfixable, apply_edits, plan_timestamp_edit
 from guard.patch.sql_files import FALLBACK_SQL, fallback_reason, source_value
@@ -155,7 +155,7 @@ class _SitePatcher:
             return FALLBACK_SQL
         return value
 
-    def _patch_string(self, node: cst.BaseExpression, text: SqlText, patch: SqlPatch) -> None:
+    def _patch_string(self, node: cst.BaseExpression, text: LiteralSql, patch: SqlPatch) -> None:
         if patch.already_named:
             self.result.already = True
             return

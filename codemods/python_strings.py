@@ -1,7 +1,7 @@
 """The SQL text of a Python string expression, with a map back to the source characters.
 
 A statement may be written as a plain literal, an implicit concatenation of literals, or an f-string
-whose static parts hold the SQL. ``SqlText`` decodes every part (escapes, ``{{``) into the string's
+whose static parts hold the SQL. ``LiteralSql`` decodes every part (escapes, ``{{``) into the string's
 runtime value and remembers, for each character of that value, where it sits inside which leaf
 literal. Span edits planned on the value can then be written back into the literals as they are
 quoted in the file — ``guard patch`` never re-prints a string.
@@ -35,7 +35,7 @@ class _Piece:
 
 
 @dataclass
-class SqlText:
+class LiteralSql:
     """The runtime text of a string expression (f-string holes replaced by identifiers) and its source map."""
 
     text: str
@@ -83,8 +83,8 @@ def _escape(text: str, piece: _Piece) -> str:
     return escaped
 
 
-def sql_text(node: cst.BaseExpression) -> SqlText:
-    """Decode a SimpleString / ConcatenatedString / FormattedString into an :class:`SqlText`."""
+def sql_text(node: cst.BaseExpression) -> LiteralSql:
+    """Decode a SimpleString / ConcatenatedString / FormattedString into an :class:`LiteralSql`."""
     pieces: list[_Piece] = []
     parts: list[str] = []
     holes = 0
@@ -109,7 +109,7 @@ def sql_text(node: cst.BaseExpression) -> SqlText:
             )
         )
         parts.append(value)
-    return SqlText("".join(parts), pieces)
+    return LiteralSql("".join(parts), pieces)
 
 
 def _leaves(node: cst.BaseExpression) -> Iterator[tuple[StringLeaf | None, str, bool, bool]]:

@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "bounds": "guard.commands.bounds:bounds",
     "rollout": "guard.commands.rollout:rollout",
     "init": "guard.commands.init:init",
+    "config": "guard.commands.config:config_command",
+    "docs": "guard.commands.docs:docs",
+    "rule": "guard.commands.docs:rule",
 }
 
 _HELP = {
@@ -46,6 +49,9 @@ _HELP = {
     "bounds": "Check the metrics declared in config against their expected range.",
     "rollout": "Per table of the blast radius: ready for enforce, or what blocks it.",
     "init": "Write a starter guard.toml proposed from a scan (never overwrites).",
+    "config": "Show the configuration in effect and where it was found.",
+    "docs": "Print a documentation page shipped with guard.",
+    "rule": "Print a rule's documentation (guard rule GRD001).",
 }
 
 
@@ -75,6 +81,8 @@ def cli() -> None:
     """guard protects PostgreSQL warehouses from phantom timestamps.
 
     Exit codes: 0 ok, 1 findings (or unfixable sites / stale tables / bursts), 2 usage, config or I/O error.
+    Every command shares --config, --format, -o/--output, --fail-on and --dsn (GUARD_DSN, DATABASE_URL);
+    see `guard docs cli`. Shell completion: eval "$(_GUARD_COMPLETE=bash_source guard)".
     """
 
 

@@ -110,10 +110,20 @@ class Config:
     tables: dict[str, TableConfig] = field(default_factory=dict)
     #: ``[metrics.NAME]`` tables as written; ``guard.bounds.spec`` validates them (it needs the SQL parser)
     metrics: dict[str, Any] = field(default_factory=dict)
-    source: str | None = None  # the file this came from, for messages
+    source: str | None = None  # the file this came from, for messages; None for the built-in defaults
+    #: the project root: the directory of the config file found, else the repository root, else None.
+    #: A partial scan (one file, one subdirectory) reads the DDL/model catalog from here.
+    root: Path | None = None
+    #: how the config was found, for ``guard config`` and messages ("--config", "found above X", "defaults")
+    origin: str = "defaults"
 
     def table(self, name: str) -> TableConfig | None:
         return self.tables.get(name)
+
+    def migrations_path(self) -> Path:
+        """``migrations_dir`` resolved against the project root, so every directory of the project finds it."""
+        path = Path(self.migrations_dir)
+        return path if path.is_absolute() or self.root is None else self.root / path
 
     def timestamp_column_for(self, table: str | None) -> str:
         cfg = self.tables.get(table) if table else None
@@ -313,11 +323,18 @@ def config_from_mapping(data: dict[str, Any], source: str = "<config>") -> Confi
     return cfg
 
 
-def load_config(root: str | Path | None = None, explicit: str | Path | None = None) -> Config:
-    """Find and load the configuration.
+#: names of the files that hold a configuration, in the order they win within one directory
+CONFIG_FILES = ("guard.toml", "pyproject.toml")
 
-    ``explicit`` (``--config FILE``) wins and must exist. Otherwise ``guard.toml`` at ``root``, then
-    ``[tool.guard]`` in ``root/pyproject.toml``; with neither, the defaults.
+
+def load_config(start: str | Path | None = None, explicit: str | Path | None = None) -> Config:
+    """Find and load the configuration, the same way for every command.
+
+    ``explicit`` (``--config FILE``) wins and must exist. Otherwise search upward from ``start`` (the scanned
+    path for scan/patch, the current directory for database commands) for ``guard.toml``, then
+    ``pyproject.toml`` with a ``[tool.guard]`` table, stopping at the repository root (a directory holding
+    ``.git``) so a config above the repository never leaks in. With none, the defaults. Every result records
+    where it came from (:attr:`Config.source`, :attr:`Config.origin`) and its project root (:attr:`Config.root`).
     """
     if explicit is not None:
         path = Path(explicit)
@@ -326,24 +343,59 @@ def load_config(root: str | Path | None = None, explicit: str | Path | None = No
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
         data = _read_toml(path)
+        source = str(path)
         if path.name == "pyproject.toml":
-            data = data.get("tool", {}).get("guard", {})
-        return config_from_mapping(data, str(path))
-    if root is not None:
-        base = Path(root)
-        if base.is_file():
-            base = base.parent
-        candidate = base / "guard.toml"
-        if candidate.is_file():
-            return config_from_mapping(_read_toml(candidate), str(candidate))
-        pyproject = base / "pyproject.toml"
-        if pyproject.is_file():
-            section = _read_toml(pyproject).get("tool", {}).get("guard")
-            if section is not None:
-                if not isinstance(section, dict):
-                    raise ConfigError(f"{pyproject}: tool.guard: must be a table")
-                return config_from_mapping(section, f"{pyproject} [tool.guard]")
-    return Config()
+            data = _tool_guard(path, data)
+            source = f"{path} [tool.guard]"
+        config = config_from_mapping(data, source)
+        config.root = path.resolve().parent
+        config.origin = "--config"
+        return config
+    base = Path(start if start is not None else Path.cwd()).absolute()
+    if not base.is_dir():
+        base = base.parent
+    searched = []
+    for directory in (base, *base.parents):
+        searched.append(directory)
+        found = _config_in(directory)
+        if found is not None:
+            found.origin = "found" if directory == base else f"found above {base}"
+            return found
+        if is_repository_root(directory):
+            config = Config(root=directory)
+            config.origin = f"defaults (no config from {base} up to the repository root {directory})"
+            return config
+    config = Config()
+    config.origin = f"defaults (no config from {base} up to {searched[-1]})"
+    return config
+
+
+def is_repository_root(directory: Path) -> bool:
+    """A version-control root: ``.git`` (a directory, or a file in a worktree/submodule), ``.hg`` or ``.svn``."""
+    return any((directory / marker).exists() for marker in (".git", ".hg", ".svn"))
+
+
+def _config_in(directory: Path) -> Config | None:
+    candidate = directory / "guard.toml"
+    if candidate.is_file():
+        config = config_from_mapping(_read_toml(candidate), str(candidate))
+        config.root = directory
+        return config
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        data = _read_toml(pyproject)
+        if isinstance(data.get("tool"), dict) and "guard" in data["tool"]:
+            config = config_from_mapping(_tool_guard(pyproject, data), f"{pyproject} [tool.guard]")
+            config.root = directory
+            return config
+    return None
+
+
+def _tool_guard(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    section = data.get("tool", {}).get("guard", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: tool.guard: must be a table")
+    return section
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -74,10 +74,10 @@ def test_init_never_overwrites_it_prints_a_diff(bare_titan: Path) -> None:
 
 
 def test_init_to_stdout_and_bad_paths(bare_titan: Path, tmp_path: Path) -> None:
-    printed = CliRunner().invoke(cli, ["init", str(bare_titan), "-o", "-"])
+    printed = CliRunner().invoke(cli, ["init", str(bare_titan), "--print"])
     assert printed.exit_code == 0 and '[tables."titan.jobs"]' in printed.stdout
     assert not (bare_titan / "guard.toml").exists()
     missing = CliRunner().invoke(cli, ["init", str(tmp_path / "nope")])
     assert missing.exit_code == 2
-    elsewhere = CliRunner().invoke(cli, ["init", str(bare_titan), "-o", str(tmp_path / "no" / "dir" / "g.toml")])
+    elsewhere = CliRunner().invoke(cli, ["init", str(bare_titan), "--file", str(tmp_path / "no" / "dir" / "g.toml")])
     assert elsewhere.exit_code == 2 and "not a directory" in elsewhere.stderr

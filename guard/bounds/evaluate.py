@@ -60,7 +60,7 @@ class MetricResult:
     history: list[Reading] = field(default_factory=list)
 
 
-def check_functions(conn: psycopg.Connection, metric: Metric) -> None:
+def check_metric_functions(conn: psycopg.Connection, metric: Metric) -> None:
     """Refuse a metric whose query calls a volatile function (the READ ONLY transaction is the second wall)."""
     check_volatility(conn, metric.functions, metric.operators, f"metrics.{metric.name}.sql", "a metric query")
 
@@ -74,7 +74,9 @@ def window(metric: Metric, as_of: dt.datetime, back: int = 0) -> tuple[dt.dateti
     return end - length, end
 
 
-def measure(conn: psycopg.Connection, metric: Metric, start: dt.datetime | None, end: dt.datetime | None) -> Reading:
+def measure_metric(
+    conn: psycopg.Connection, metric: Metric, start: dt.datetime | None, end: dt.datetime | None
+) -> Reading:
     """Run the query once; a result that is not one row of one number (plus the sample size) is an error."""
     with conn.transaction():  # a savepoint: a failing query must not abort the other metrics
         cursor = conn.execute(metric.render(start, end))  # validated SQL, no parameters: % is not special
@@ -109,21 +111,21 @@ def evaluate(conn: psycopg.Connection, metric: Metric, as_of: dt.datetime) -> Me
     import psycopg
 
     try:
-        check_functions(conn, metric)
-        reading = measure(conn, metric, *window(metric, as_of))
-        history = [measure(conn, metric, *window(metric, as_of, back)) for back in _backs(metric)]
+        check_metric_functions(conn, metric)
+        reading = measure_metric(conn, metric, *window(metric, as_of))
+        history = [measure_metric(conn, metric, *window(metric, as_of, back)) for back in _backs(metric)]
     except psycopg.errors.QueryCanceled:
         return MetricResult(metric, ERROR, "the query hit the statement timeout (--statement-timeout)")
     except (GuardError, psycopg.Error) as exc:
         return MetricResult(metric, ERROR, db_error_summary(exc) if isinstance(exc, psycopg.Error) else str(exc))
-    return judge(metric, reading, history)
+    return judge_metric(metric, reading, history)
 
 
 def _backs(metric: Metric) -> range:
     return range(1, metric.history + 1) if metric.within is not None else range(0)
 
 
-def judge(metric: Metric, reading: Reading, history: list[Reading]) -> MetricResult:
+def judge_metric(metric: Metric, reading: Reading, history: list[Reading]) -> MetricResult:
     """The verdict for ``reading`` given the metric's bounds and its past windows."""
     result = MetricResult(metric, OK, "", reading=reading, lower=metric.min, upper=metric.max, history=history)
     if metric.within is not None:

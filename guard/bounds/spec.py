@@ -131,7 +131,7 @@ def parse_metric(name: str, raw: dict[str, Any], source: str = "<config>") -> Me
     history = _positive_int(raw, "history", fail, DEFAULT_HISTORY, minimum=MIN_HISTORY)
     min_rows = _positive_int(raw, "min_rows", fail, None, minimum=1)
     try:
-        placeholders = find_placeholders(text, f"{prefix}.sql")
+        placeholders = period_placeholders(text, f"{prefix}.sql")
     except GuardError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     if low is None and high is None and within is None:
@@ -194,7 +194,7 @@ def _within(value: Any, fail: Any) -> Within:
     return Within(text=text.lower(), factor=amount, relative=False)
 
 
-def find_placeholders(text: str, subject: str) -> tuple[tuple[int, int, str], ...]:
+def period_placeholders(text: str, subject: str) -> tuple[tuple[int, int, str], ...]:
     """``(start, end, name)`` of each ``:period_start``/``:period_end``; any other placeholder is refused."""
     from pglast.parser import scan
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
-from guard.bounds.evaluate import Reading, check_functions, measure, window
+from guard.bounds.evaluate import Reading, check_metric_functions, measure_metric, window
 from guard.bounds.spec import Metric
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def suggest(
     windows = int(lookback // metric.period)
     if windows < 1:
         return Suggestion(metric, 0, note=f"--lookback is shorter than one period ({metric.period / 86400:g} days)")
-    check_functions(conn, metric)
-    readings = [measure(conn, metric, *window(metric, as_of, back)) for back in range(windows)]
+    check_metric_functions(conn, metric)
+    readings = [measure_metric(conn, metric, *window(metric, as_of, back)) for back in range(windows)]
     result = Suggestion(metric, windows, readings=readings)
     usable = [r for r in readings if r.usable(metric.min_rows) and r.value is not None]
     if not usable:

@@ -13,12 +13,15 @@ from typing import Any
 
 import click
 
+from guard import options
+from guard.bounds.display import compact, range_text
 from guard.bounds.evaluate import ERROR, FAILING, MetricResult, Reading, evaluate
 from guard.bounds.spec import Metric, load_metrics
 from guard.bounds.suggest import Suggestion, suggest
+from guard.envelope import emit_json, iso
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
-from guard.watch import options
-from guard.watch.output import console, emit_json, iso
+from guard.watch import options as watch_options
+from guard.watch.output import console
 from guard.watch.session import transaction
 
 _STYLE = {"ok": "green", "breach": "bold red", "no_value": "bold red", "error": "red"}
@@ -27,14 +30,16 @@ _LABEL = {"no_value": "no value", "low_sample": "low sample", "no_history": "no 
 
 @click.command()
 @cli_errors
-@options.dsn_option
-@options.config_option
-@options.format_option
-@options.statement_timeout_option
+@options.dsn_option()
+@options.config_option()
+@options.format_option()
+@options.output_option
+@options.fail_on_option(["breach"], default="breach", help="Exit 1 on a breach or a NULL value.")
+@watch_options.statement_timeout_option
 @click.option("--metric", "names", multiple=True, help="Only this metric (repeatable; default: every metric).")
-@click.option("--as-of", type=options.SINCE, help="Evaluate as if now were this time (ISO, or a duration ago).")
+@click.option("--as-of", type=watch_options.SINCE, help="Evaluate as if now were this time (ISO, or a duration ago).")
 @click.option("--suggest", "suggest_mode", is_flag=True, help="Propose min/max from the metric's recent past.")
-@click.option("--lookback", type=options.DURATION, default="90d", show_default=True,
+@click.option("--lookback", type=watch_options.DURATION, default="90d", show_default=True,
               help="With --suggest: how far back to learn from.")  # fmt: skip
 @click.option("--margin", type=click.FloatRange(min=1.0, min_open=True), default=2.0, show_default=True,
               help="With --suggest: widen the observed range by this factor on each side.")  # fmt: skip
@@ -42,6 +47,7 @@ def bounds(
     dsn: str,
     config_path: Path | None,
     output_format: str,
+    fail_on: str,
     statement_timeout: float,
     names: tuple[str, ...],
     as_of: dt.datetime | None,
@@ -54,7 +60,7 @@ def bounds(
     Exit codes: 0 every metric within bounds (or not judged: low sample, no history), 1 a breach or a NULL
     value, 2 a metric query failed or usage/config error.
     """
-    cfg = options.load(config_path)
+    cfg = options.database_config(config_path)
     metrics = select_metrics(load_metrics(cfg.metrics, cfg.source), names, cfg.source)
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         moment = as_of or conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
@@ -73,7 +79,8 @@ def bounds(
         emit_json("bounds", bounds_payload(results, moment))
     else:
         render_results(results, moment)
-    raise SystemExit(exit_code(results))
+    code = exit_code(results)
+    raise SystemExit(EXIT_OK if code == EXIT_FINDINGS and fail_on == options.NEVER else code)
 
 
 def select_metrics(metrics: list[Metric], names: tuple[str, ...], source: str | None) -> list[Metric]:
@@ -81,7 +88,7 @@ def select_metrics(metrics: list[Metric], names: tuple[str, ...], source: str | 
     if not metrics:
         where = source or "guard.toml"
         raise GuardError(
-            f"no metrics declared in {where}; add a [metrics.NAME] table with sql and min/max (see docs/bounds.md)"
+            f"no metrics declared in {where}; add a [metrics.NAME] table with sql and min/max (see `guard docs bounds`)"
         )
     if not names:
         return metrics
@@ -96,28 +103,6 @@ def exit_code(results: list[MetricResult]) -> int:
     if any(r.status == ERROR for r in results):
         return EXIT_ERROR
     return EXIT_FINDINGS if any(r.status in FAILING for r in results) else EXIT_OK
-
-
-def compact(value: Decimal | None, unit: str = "") -> str:
-    """``6451383`` -> ``6.45M`` (with ``unit = "$"``: ``$6.45M``); small numbers keep two decimals at most."""
-    if value is None:
-        return "-"
-    sign, magnitude = ("-" if value < 0 else ""), abs(value)
-    text = f"{magnitude.normalize():f}" if magnitude == magnitude.to_integral() else f"{magnitude:,.2f}"
-    for size, suffix in ((Decimal(10**9), "B"), (Decimal(10**6), "M"), (Decimal(10**3), "K")):
-        if magnitude >= size:
-            text = f"{magnitude / size:.3g}{suffix}"
-            break
-    return f"{sign}{unit}{text}" if unit in ("$", "€", "£") else f"{sign}{text}{' ' + unit if unit else ''}"
-
-
-def range_text(result: MetricResult) -> str:
-    unit = result.metric.unit
-    if result.lower is None and result.upper is None:
-        return "-"
-    low = compact(result.lower, unit) if result.lower is not None else "-inf"
-    high = compact(result.upper, unit) if result.upper is not None else "+inf"
-    return f"[{low}, {high}]"
 
 
 def _reading_dict(reading: Reading | None) -> dict[str, Any] | None:

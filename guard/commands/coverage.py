@@ -7,11 +7,13 @@ from typing import Any
 
 import click
 
+from guard import options
+from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
-from guard.watch import options
+from guard.watch import options as watch_options
 from guard.watch.catalog import resolve_table
 from guard.watch.coverage import ALARM, INCONCLUSIVE, INSUFFICIENT, Coverage, measure_coverage
-from guard.watch.output import console, emit_json
+from guard.watch.output import console
 from guard.watch.predicate import validate_predicate
 from guard.watch.session import transaction
 
@@ -36,8 +38,8 @@ class Rate(click.ParamType):
 
 @click.command()
 @cli_errors
-@options.dsn_option
-@click.option("--table", required=True, help="Table to measure (schema.table or a search_path name).")
+@options.dsn_option()
+@options.table_option(required=True, help="Table to measure (schema.table or a search_path name).")
 @click.option("--column", required=True, help="Column whose null/zero share to measure.")
 @click.option("--where", "predicate", default=None, help="Only rows matching this boolean SQL expression.")
 @click.option("--min-sample", type=int, default=20, show_default=True,
@@ -45,9 +47,11 @@ class Rate(click.ParamType):
 @click.option("--max-rate", type=Rate(), default=None,
               help="Exit 1 when the interval's lower bound exceeds this share (0.7 or 70%).")  # fmt: skip
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
-@options.config_option
-@options.format_option
-@options.statement_timeout_option
+@options.config_option()
+@options.format_option()
+@options.output_option
+@options.fail_on_option(["alarm"], default="alarm", help="Exit 1 on an alarm (see --max-rate).")
+@watch_options.statement_timeout_option
 def coverage(
     dsn: str,
     table: str,
@@ -58,10 +62,11 @@ def coverage(
     confidence: float,
     config_path: Path | None,
     output_format: str,
+    fail_on: str,
     statement_timeout: float,
 ) -> None:
     """Share of rows where a column is missing (null or zero), with a Wilson score interval."""
-    cfg = options.load(config_path)
+    cfg = options.database_config(config_path)
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         target = resolve_table(conn, table, cfg.search_path)
         validated = validate_predicate(conn, predicate) if predicate is not None else None
@@ -72,7 +77,7 @@ def coverage(
         emit_json("coverage", coverage_payload(result))
     else:
         _render(result)
-    raise SystemExit(EXIT_FINDINGS if result.status == ALARM else EXIT_OK)
+    raise SystemExit(EXIT_FINDINGS if result.status == ALARM and fail_on != options.NEVER else EXIT_OK)
 
 
 def coverage_payload(result: Coverage) -> dict[str, Any]:

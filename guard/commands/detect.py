@@ -8,27 +8,35 @@ from typing import Any
 
 import click
 
+from guard import options
+from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
-from guard.watch import options
+from guard.watch import options as watch_options
 from guard.watch.catalog import list_tables, resolve_table
 from guard.watch.detect import BurstSettings, TableScan, scan_table, tables_to_scan
-from guard.watch.output import console, emit_json, short_time
+from guard.watch.output import console, short_time
 from guard.watch.session import transaction
 
 
 @click.command()
 @cli_errors
-@options.dsn_option
-@click.option("--table", "tables", multiple=True, help="Table to scan (repeatable). Default: every table "
-              "with the timestamp column in the configured search_path schemas.")  # fmt: skip
-@click.option("--since", type=options.SINCE, default=None, help="Only rows stamped at or after this (ISO or e.g. 30d).")
-@click.option("--window", type=options.DURATION, default=None, help="Burst window (config burst.window, default 1m).")
+@options.dsn_option()
+@options.table_option(multiple=True, help="Table to scan (repeatable). Default: every table "
+                      "with the timestamp column in the configured search_path schemas.")  # fmt: skip
+@click.option(
+    "--since", type=watch_options.SINCE, default=None, help="Only rows stamped at or after this (ISO or e.g. 30d)."
+)
+@click.option(
+    "--window", type=watch_options.DURATION, default=None, help="Burst window (config burst.window, default 1m)."
+)
 @click.option("--min-rows", type=int, default=None, help="Rows a window needs to count (config burst.min_rows).")
-@click.option("--min-span", type=options.DURATION, default=None,
+@click.option("--min-span", type=watch_options.DURATION, default=None,
               help="Business dates must span more than this (config burst.min_span, default 180d).")  # fmt: skip
-@options.config_option
-@options.format_option
-@options.statement_timeout_option
+@options.config_option()
+@options.format_option()
+@options.output_option
+@options.fail_on_option(["burst"], default="burst", help="Exit 1 when a burst is found.")
+@watch_options.statement_timeout_option
 def detect(
     dsn: str,
     tables: tuple[str, ...],
@@ -38,10 +46,11 @@ def detect(
     min_span: float | None,
     config_path: Path | None,
     output_format: str,
+    fail_on: str,
     statement_timeout: float,
 ) -> None:
     """Find phantom bursts: many rows sharing one timestamp window whose business dates span years."""
-    cfg = options.load(config_path)
+    cfg = options.database_config(config_path)
     settings = BurstSettings.from_config(cfg, window=window, min_rows=min_rows, min_span=min_span, since=since)
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         if tables:
@@ -54,7 +63,7 @@ def detect(
         emit_json("detect", detect_payload(scans, settings))
     else:
         _render(scans, settings, cfg.timestamp_column, cfg.search_path)
-    raise SystemExit(EXIT_FINDINGS if found else EXIT_OK)
+    raise SystemExit(EXIT_FINDINGS if found and fail_on != options.NEVER else EXIT_OK)
 
 
 def detect_payload(scans: list[TableScan], settings: BurstSettings) -> dict[str, Any]:

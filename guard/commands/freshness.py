@@ -7,14 +7,16 @@ from typing import Any
 
 import click
 
+from guard import options
 from guard.config import Config, load_config
+from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.rollout.blast import blast_radius
 from guard.rollout.stale import StaleTable, stale_writers, writer_note
-from guard.watch import options
+from guard.watch import options as watch_options
 from guard.watch.catalog import GUARD_SCHEMA, list_tables, missing_schemas
 from guard.watch.freshness import LEVELS, STATUS_LEVEL, Freshness, inventory, worst_level
-from guard.watch.output import console, emit_json, hours, short_time
+from guard.watch.output import console, hours, short_time
 from guard.watch.session import transaction
 
 _STYLE = {"ok": "green", "warn": "yellow", "error": "bold red", "timed_out": "yellow"}
@@ -23,13 +25,13 @@ _LABEL = {"no_timestamp_column": "no timestamp column", "timed_out": "timed out"
 
 @click.command()
 @cli_errors
-@options.dsn_option
+@options.dsn_option()
 @click.option("--schema", "schemas", multiple=True, help="Schema to inspect (repeatable; default: config search_path).")
-@click.option("--fail-on", type=click.Choice(sorted(LEVELS)), default="error", show_default=True,
-              help="Exit 1 when any table is at this level or worse.")  # fmt: skip
-@options.config_option
-@options.format_option
-@options.statement_timeout_option
+@options.fail_on_option(sorted(LEVELS), default="error", help="Exit 1 when any table is at this level or worse.")
+@options.config_option()
+@options.format_option()
+@options.output_option
+@watch_options.statement_timeout_option
 @click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
               help="A `guard scan --format json` report: name each stale table's writers.")  # fmt: skip
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --scan, scanning PATH now.")
@@ -48,7 +50,7 @@ def freshness(
     With --scan REPORT.json (or --repo PATH), each stale table also lists its writers in code, marking those
     that omit the timestamp: the backfill that fixes the staleness would stamp one minute on the backlog.
     """
-    cfg = options.load(config_path) if repo is None else load_config(repo, config_path)
+    cfg = options.database_config(config_path) if repo is None else load_config(repo, config_path)
     blast = blast_radius(scan_report, repo, cfg) if scan_report is not None or repo is not None else None
     wanted = [s.lower() for s in schemas] or [s for s in cfg.search_path if s != GUARD_SCHEMA]
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
@@ -66,7 +68,8 @@ def freshness(
         _render(results, wanted)
         if stale is not None:
             render_stale_writers(stale, cfg)
-    raise SystemExit(EXIT_FINDINGS if worst_level(results) >= LEVELS[fail_on] else EXIT_OK)
+    failing = fail_on != options.NEVER and worst_level(results) >= LEVELS[fail_on]
+    raise SystemExit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
 def freshness_payload(results: list[Freshness], schemas: list[str], fail_on: str) -> dict[str, Any]:

@@ -10,23 +10,25 @@ from pathlib import Path
 
 import click
 
+from guard import options
 from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 
 
 @click.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "--config", "config_file", type=click.Path(path_type=Path), help="Existing guard.toml / pyproject.toml to read."
+@options.config_option()
+@options.dsn_option(
+    required=False, envvars=("GUARD_DSN",), help="Also read table definitions from this database (read-only)."
 )
-@click.option("--dsn", envvar="GUARD_DSN", help="Also read table definitions from this database [env: GUARD_DSN].")
 @click.option(
-    "--output",
-    "-o",
+    "--file",
+    "target_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the file (default: PATH/guard.toml). Use - to print it.",
+    help="Where to write the starter config (default: PATH/guard.toml).",
 )
+@click.option("--print", "print_only", is_flag=True, help="Print the proposal on stdout and write nothing.")
 @cli_errors
-def init(path: Path, config_file: Path | None, dsn: str | None, output: Path | None) -> None:
+def init(path: Path, config_path: Path | None, dsn: str | None, target_file: Path | None, print_only: bool) -> None:
     """Scan PATH and write a starter guard.toml: the guarded tables found, each with a proposed
     business_column, source_field and severity from the evidence; `why` left for the owner.
 
@@ -39,15 +41,15 @@ def init(path: Path, config_file: Path | None, dsn: str | None, output: Path | N
 
     if not path.is_dir():
         raise GuardError(f"{path}: not a directory; pass the repository to scan")
-    found = load_config(path, config_file)
+    found = load_config(path, config_path)
     # Judge by evidence alone: severities already configured must not feed back into the proposal.
     config = dataclasses.replace(found, tables={}, default_severity=None)
     result = run_scan(path, config, dsn=dsn)
     text = render(propose(result, config), config, scanned=str(path))
-    target = output if output is not None else path / "guard.toml"
-    if str(target) == "-":
+    if print_only:
         click.echo(text, nl=False)
         raise SystemExit(EXIT_OK)
+    target = target_file if target_file is not None else path / "guard.toml"
     if target.exists():
         raise SystemExit(_diff_against(target, text))
     _write_new(target, text)
@@ -80,7 +82,7 @@ def _write_new(target: Path, text: str) -> None:
     """Create the file atomically and only if it still does not exist (never clobber a file made meanwhile)."""
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
-        raise GuardError(f"{target}: {directory} is not a directory; create it or fix --output")
+        raise GuardError(f"{target}: {directory} is not a directory; create it or fix --file")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".guard-tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
-from guard.config import load_config, parse_duration
+from guard import options
+from guard.config import parse_duration
 from guard.db.locks import LockPolicy
-from guard.errors import GuardError, cli_errors
+from guard.errors import EXIT_INTERRUPTED, GuardError, cli_errors
 
 
 @click.command()
-@click.option("--dsn", envvar="GUARD_DSN", help="Database to migrate (or GUARD_DSN).")
+@options.dsn_option(required=False, help="Database to migrate (with --sql: print from its current revision).")
 @click.option("--sql", "offline", is_flag=True, help="Print the SQL of the upgrade instead of running it.")
 @click.option("--downgrade", "downgrade_to", metavar="REV", help="Revert down to REV (base removes guard).")
 @click.option("--revision", default="heads", show_default=True, help="Upgrade target.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="guard.toml or pyproject.toml.")
+@options.config_option()
 @click.option("--migrations-dir", type=click.Path(file_okay=False), help="Project revisions (default: config).")
+@options.quiet_option()
 @click.option("--lock-timeout", default="5s", show_default=True, help="Wait per try for a table lock.")
 @click.option("--lock-tries", default=5, show_default=True, type=click.IntRange(1, 100), help="Tries per lock.")
 @cli_errors
@@ -26,16 +29,17 @@ def migrate(
     offline: bool,
     downgrade_to: str | None,
     revision: str,
-    config_path: str | None,
+    config_path: Path | None,
     migrations_dir: str | None,
     lock_timeout: str,
     lock_tries: int,
+    quiet: bool,
 ) -> None:
     """Install or upgrade guard and apply the project's guard revisions."""
     from guard.db import migrate as runner
 
-    config = load_config(Path.cwd(), config_path)
-    directory = migrations_dir or config.migrations_dir
+    config = options.database_config(config_path)
+    directory = migrations_dir or str(config.migrations_path())
     if offline:
         if downgrade_to is not None:
             raise GuardError("--sql prints upgrades only; run --downgrade against a database")
@@ -44,10 +48,15 @@ def migrate(
     if not dsn:
         raise GuardError("no database given: pass --dsn DSN or set GUARD_DSN (or use --sql to print the SQL)")
     policy = LockPolicy(timeout_seconds=_seconds(lock_timeout), tries=lock_tries)
-    if downgrade_to is not None:
-        runner.downgrade(dsn, downgrade_to, directory, policy)
-    else:
-        runner.upgrade(dsn, revision, directory, policy)
+    try:
+        if downgrade_to is not None:
+            runner.downgrade(dsn, downgrade_to, directory, policy)
+        else:
+            runner.upgrade(dsn, revision, directory, policy)
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        _report_interrupt(runner, dsn)
     click.echo(f"guard: database at revision {', '.join(runner.current_revisions(dsn)) or 'base'}")
 
 
@@ -60,3 +69,27 @@ def _seconds(value: str) -> float:
         return float(text) if text.replace(".", "", 1).isdigit() else parse_duration(text)
     except ValueError as exc:
         raise GuardError(f"--lock-timeout: {exc}") from None
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, also when a database driver's clean-up turned it into another error on the way out."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    return False
+
+
+def _report_interrupt(runner: Any, dsn: str) -> NoReturn:
+    """Exit 130 saying what the interrupted run left: every revision commits with its version row."""
+    try:
+        state = runner.state_summary(dsn)
+    except (GuardError, Exception) as exc:  # the server may be what was slow; say so, do not trace back
+        state = f"its state could not be read ({exc})"
+    click.echo(
+        f"guard: interrupted; {state}. Each revision is applied with its version row in one transaction, "
+        "so nothing is half-applied: run guard migrate again to finish.",
+        err=True,
+    )
+    raise SystemExit(EXIT_INTERRUPTED)

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from guard import options
 from guard.config import Config, load_config
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.patch.diff import unified_diff
-from guard.patch.planner import FilePatch, Selection, parse_selector
+from guard.patch.planner import FilePatch, SiteSelection, parse_selector
 from guard.patch.site import FALLBACK_NOTE, PatchSite, SiteResult
 
 if TYPE_CHECKING:  # the scanner is imported only when the command runs
@@ -25,7 +26,8 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 
 @click.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="guard.toml or pyproject.toml to use.")
+@options.config_option()
+@options.output_option
 @click.option("--rule", help="Patch findings of this rule only (default: every fixable rule, GRD001 and GRD006).")
 @click.option("--select", "selectors", multiple=True, metavar="FILE[:LINE]", help="Only these sites (repeatable).")
 @click.option("--apply", "apply_changes", is_flag=True, help="Write the changes (default: print the diff only).")
@@ -39,7 +41,7 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 @cli_errors
 def patch(
     path: Path,
-    config_file: Path | None,
+    config_path: Path | None,
     rule: str | None,
     selectors: Sequence[str],
     apply_changes: bool,
@@ -62,8 +64,8 @@ def patch(
     root = path.resolve()
     if not root.is_dir():
         raise GuardError(f"{path}: not a directory; pass the project root (use --select FILE:LINE for one site)")
-    config = load_config(root, config_file)
-    selection = Selection(
+    config = load_config(root, config_path)
+    selection = SiteSelection(
         rule=_write_rule(rule) if rule else None, locations=tuple(_selector(root, s) for s in selectors)
     )
     scanned = _scan(root, config, jobs)
@@ -119,7 +121,7 @@ def _located(path: Path) -> Path:
     return absolute.parent.resolve() / absolute.name
 
 
-def _warn_unmatched(selection: Selection, sites: Sequence[PatchSite]) -> None:
+def _warn_unmatched(selection: SiteSelection, sites: Sequence[PatchSite]) -> None:
     """A --select that matches no finding is most likely a typo or a stale line number: say so."""
     for path, line in selection.locations:
         if not any(site.relpath == path and line in (None, site.line) for site in sites):
@@ -136,7 +138,7 @@ def _scan(root: Path, config: Config, jobs: int | None) -> PatchScan:
         raise GuardError(f"{root}: {exc}") from None
 
 
-def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection: Selection) -> None:
+def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection: SiteSelection) -> None:
     by_file: dict[str, list[SiteResult]] = {}
     for file_patch in patches:
         by_file.setdefault(file_patch.relpath, []).extend(file_patch.results)

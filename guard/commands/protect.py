@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from guard import options
 from guard.config import Config, load_config, normalize_table_name
 from guard.db.history import planned_modes
 from guard.db.operations import MODES, GuardSettings
@@ -25,7 +26,8 @@ def _interval(seconds: float) -> str:
 
 
 @click.command()
-@click.argument("table", required=False)
+@click.argument("table_argument", metavar="[TABLE]", required=False)
+@options.table_option(help="Table to guard (schema.table; a bare name is resolved through search_path).")
 @click.option("--mode", type=click.Choice(MODES), help="Guard mode (default: the table's config, else audit).")
 @click.option(
     "--from-mode", type=click.Choice(MODES), help="Write a mode change from this mode instead of a new guard."
@@ -33,7 +35,7 @@ def _interval(seconds: float) -> str:
 @click.option("--column", help="Timestamp column to protect (default: config timestamp_column).")
 @click.option("--business-column", help="Column with the business date; enables the burst guard.")
 @click.option("--no-ingested-column", is_flag=True, help="Do not add the ingestion-time column.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="guard.toml or pyproject.toml.")
+@options.config_option()
 @click.option("--migrations-dir", type=click.Path(file_okay=False), help="Where to write (default: config).")
 @click.option(
     "--from-scan",
@@ -44,36 +46,43 @@ def _interval(seconds: float) -> str:
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --from-scan, scanning PATH now.")
 @cli_errors
 def protect(
+    table_argument: str | None,
     table: str | None,
     mode: str | None,
     from_mode: str | None,
     column: str | None,
     business_column: str | None,
     no_ingested_column: bool,
-    config_path: str | None,
+    config_path: Path | None,
     migrations_dir: str | None,
     scan_report: Path | None,
     repo: Path | None,
 ) -> None:
-    """Write a migration that guards TABLE (schema.table); apply it with `guard migrate`.
+    """Write a migration that guards --table (schema.table); apply it with `guard migrate`.
 
-    With --from-scan REPORT.json (or --repo PATH) instead of TABLE: one migration guarding every table the scan
-    found writers omitting the timestamp on; tables already guarded by a revision change mode only with --mode.
+    The positional TABLE is the older spelling of --table and still accepted. With --from-scan REPORT.json (or
+    --repo PATH) instead of a table: one migration guarding every table the scan found writers omitting the
+    timestamp on; tables already guarded by a revision change mode only with --mode.
     """
+    if table_argument and table and table_argument != table:
+        raise click.UsageError(f"TABLE {table_argument!r} and --table {table!r} disagree: give one")
+    table = table or table_argument
     if scan_report is not None or repo is not None:
         if table is not None or from_mode is not None or column or business_column:
-            raise click.UsageError("--from-scan/--repo take the tables from the scan: drop TABLE, --from-mode, "
+            raise click.UsageError("--from-scan/--repo take the tables from the scan: drop TABLE/--table, --from-mode, "
                                    "--column and --business-column (set them per table in config)")  # fmt: skip
         config = load_config(repo or Path.cwd(), config_path)
         _protect_from_scan(config, scan_report, repo, mode, no_ingested_column, migrations_dir)
         return
-    if table is None:
-        raise click.UsageError("name the table to guard (schema.table), or use --from-scan REPORT.json / --repo PATH")
-    config = load_config(Path.cwd(), config_path)
+    if not table:
+        raise click.UsageError(
+            "name the table to guard (--table schema.table), or use --from-scan REPORT.json / --repo PATH"
+        )
+    config = options.database_config(config_path)
     name = normalize_table_name(table, config.search_path[0])
     table_config = config.table(name)
     chosen_mode = mode or (table_config.mode if table_config and table_config.mode else "audit")
-    directory = Path(migrations_dir or config.migrations_dir)
+    directory = Path(migrations_dir) if migrations_dir else config.migrations_path()
     if from_mode is not None:
         if from_mode == chosen_mode:
             raise GuardError(f"--from-mode and --mode are both {chosen_mode}; nothing to change")
@@ -99,7 +108,7 @@ def _protect_from_scan(
     if not tables:
         click.echo("the scan has no finding on a guarded table: nothing to protect")
         return
-    directory = Path(migrations_dir or config.migrations_dir)
+    directory = Path(migrations_dir) if migrations_dir else config.migrations_path()
     steps = protection_steps(tables, planned_modes(directory), mode or "audit", explicit_mode=mode is not None)
     for step in steps:
         writers = len({u.location for u in blast.unfixed_on(step.table)})

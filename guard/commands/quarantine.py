@@ -7,10 +7,12 @@ from typing import Any
 
 import click
 
+from guard import options
+from guard.envelope import emit_json
 from guard.errors import EXIT_OK, cli_errors
-from guard.watch import options
+from guard.watch import options as watch_options
 from guard.watch.catalog import resolve_table
-from guard.watch.output import console, display, emit_json, short_time
+from guard.watch.output import console, display, short_time
 from guard.watch.quarantine import (
     Applied,
     Preview,
@@ -31,20 +33,22 @@ from guard.watch.session import transaction
 
 @click.command()
 @cli_errors
-@options.dsn_option
-@click.option("--table", required=True, help="Table whose rows to quarantine (schema.table or a search_path name).")
+@options.dsn_option()
+@options.table_option(required=True, help="Table whose rows to quarantine (schema.table or a search_path name).")
 @click.option("--burst", default=None, help="A burst ID printed by `guard detect`.")
 @click.option("--where", "predicate", default=None, help="A boolean SQL expression over the table's columns.")
 @click.option("--from-detect", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A `guard detect --format json` report: quarantine its bursts in --table.")  # fmt: skip
 @click.option("--reason", default=None, help="Why (stored with every row of the batch).")
 @click.option("--apply", "do_apply", is_flag=True, help="Record the rows (default: dry run, nothing written).")
+@click.option("--dry-run", is_flag=True, help="Show the count and a sample, write nothing (the default).")
 @click.option(
-    "--window", type=options.DURATION, default=None, help="Burst window used by detect (config burst.window)."
+    "--window", type=watch_options.DURATION, default=None, help="Burst window used by detect (config burst.window)."
 )
-@options.config_option
-@options.format_option
-@options.statement_timeout_option
+@options.config_option()
+@options.format_option()
+@options.output_option
+@watch_options.statement_timeout_option
 def quarantine(
     dsn: str,
     table: str,
@@ -53,6 +57,7 @@ def quarantine(
     from_detect: Path | None,
     reason: str | None,
     do_apply: bool,
+    dry_run: bool,
     window: float | None,
     config_path: Path | None,
     output_format: str,
@@ -65,9 +70,11 @@ def quarantine(
     chosen = [
         name for name, value in (("--burst", burst), ("--where", predicate), ("--from-detect", from_detect)) if value
     ]
+    if do_apply and dry_run:
+        raise click.UsageError("--apply and --dry-run contradict each other: pick one")
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --burst, --where or --from-detect")
-    cfg = options.load(config_path)
+    cfg = options.database_config(config_path)
     with transaction(dsn, read_only=not do_apply, statement_timeout=statement_timeout) as conn:
         target = resolve_table(conn, table, cfg.search_path)
         clean_view_name(target)
@@ -157,12 +164,15 @@ def _report_applied(applied: Applied, output_format: str) -> None:
 
 @click.command()
 @cli_errors
-@options.dsn_option
+@options.dsn_option()
 @click.option("--batch", "batch_id", default=None, help="The batch ID printed by `guard quarantine --apply`.")
 @click.option("--list", "list_only", is_flag=True, help="List quarantine batches instead of releasing one.")
-@options.format_option
-def release(dsn: str, batch_id: str | None, list_only: bool, output_format: str) -> None:
+@options.config_option()
+@options.format_option()
+@options.output_option
+def release(dsn: str, batch_id: str | None, list_only: bool, config_path: Path | None, output_format: str) -> None:
     """Release a quarantine batch: its rows reappear in the clean view (the record is kept)."""
+    options.database_config(config_path)  # a bad --config fails here, as in every command
     if list_only == bool(batch_id):
         raise click.UsageError("give either --batch ID or --list")
     with transaction(dsn, read_only=list_only) as conn:

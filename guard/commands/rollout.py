@@ -11,15 +11,17 @@ from typing import Any
 
 import click
 
+from guard import options
 from guard.config import Config, load_config
 from guard.db.history import planned_modes
 from guard.db.revision import write_revision
+from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
 from guard.rollout.blast import blast_radius
 from guard.rollout.plan import SET_MODE, SKIP, Step, render_steps, summary_message
 from guard.rollout.verdict import ENFORCED, READY, Row, rollout_rows
-from guard.watch import options
-from guard.watch.output import console, emit_json
+from guard.watch import options as watch_options
+from guard.watch.output import console
 from guard.watch.session import transaction
 
 _STYLE = {READY: "green", ENFORCED: "green", "not ready": "bold red", "not protected": "yellow"}
@@ -27,14 +29,16 @@ _STYLE = {READY: "green", ENFORCED: "green", "not ready": "bold red", "not prote
 
 @click.command()
 @cli_errors
-@options.dsn_option
-@options.config_option
-@options.format_option
-@options.statement_timeout_option
+@options.dsn_option()
+@options.config_option()
+@options.format_option()
+@options.output_option
+@options.fail_on_option(["not-ready"], default="not-ready", help="Exit 1 when a table is not ready for enforce.")
+@watch_options.statement_timeout_option
 @click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
               help="A `guard scan --format json` report: the blast radius.")  # fmt: skip
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Scan this repository now instead.")
-@click.option("--window", type=options.DURATION, default="7d", show_default=True,
+@click.option("--window", type=watch_options.DURATION, default="7d", show_default=True,
               help="Violations, quarantined rows and bursts are counted over this window.")  # fmt: skip
 @click.option("--apply-ready", is_flag=True, help="Write the revision moving every ready table to enforce.")
 @click.option(
@@ -44,6 +48,7 @@ def rollout(
     dsn: str,
     config_path: Path | None,
     output_format: str,
+    fail_on: str,
     statement_timeout: float,
     scan_report: Path | None,
     repo: Path | None,
@@ -63,13 +68,14 @@ def rollout(
     if output_format == "json":
         emit_json("rollout", rollout_payload(rows, since, window, written))
     else:
-        render(rows, since, written)
-    raise SystemExit(EXIT_OK if all(r.verdict in (READY, ENFORCED) for r in rows) else EXIT_FINDINGS)
+        render_rollout(rows, since, written)
+    ready = all(r.verdict in (READY, ENFORCED) for r in rows)
+    raise SystemExit(EXIT_OK if ready or fail_on == options.NEVER else EXIT_FINDINGS)
 
 
 def _apply_ready(rows: list[Row], cfg: Config, migrations_dir: str | None) -> dict[str, Any]:
     """Write one revision moving every ready table to enforce; a table a pending revision already moves is skipped."""
-    directory = Path(migrations_dir or cfg.migrations_dir)
+    directory = Path(migrations_dir) if migrations_dir else cfg.migrations_path()
     planned = planned_modes(directory)
     steps = []
     for row in rows:
@@ -100,7 +106,7 @@ def rollout_payload(rows: list[Row], since: dt.datetime, window: float, written:
     }
 
 
-def render(rows: list[Row], since: dt.datetime, written: dict[str, Any] | None) -> None:
+def render_rollout(rows: list[Row], since: dt.datetime, written: dict[str, Any] | None) -> None:
     from rich.table import Table as RichTable
 
     out = console()

@@ -7,10 +7,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import click
 
+from guard import options
+from guard.config import load_config
 from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.model import ScanResult, Severity
 
@@ -26,21 +28,20 @@ LOG_WIDTH = 140
 
 @click.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="guard.toml or pyproject.toml to use.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-@click.option(
-    "--fail-on",
-    type=click.Choice([s.value for s in Severity] + ["never"], case_sensitive=False),
+@options.config_option()
+@options.format_option(FORMATS)
+@options.output_option
+@options.fail_on_option(
+    [s.value for s in Severity],
+    default=None,
     help="Exit 1 when a finding is at or above this severity (default: fail_on from config, else high).",
 )
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Only findings not in it count.")
 @click.option("--write-baseline", is_flag=True, help="Record the current findings in --baseline and exit 0.")
-@click.option(
-    "--dsn",
-    envvar="GUARD_DSN",
-    help="Also read table definitions from this database, and raise findings on its stale tables one level "
-    "[env: GUARD_DSN].",
+@options.dsn_option(
+    required=False,
+    envvars=("GUARD_DSN",),
+    help="Also read table definitions from this database, and raise findings on its stale tables one level.",
 )
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--writes", "show_writes", is_flag=True, help="Also list every write found (table format).")
@@ -49,9 +50,8 @@ LOG_WIDTH = 140
 @cli_errors
 def scan(
     path: Path,
-    config_file: Path | None,
-    fmt: str,
-    output: Path | None,
+    config_path: Path | None,
+    output_format: str,
     fail_on: str | None,
     baseline: Path | None,
     write_baseline: bool,
@@ -66,7 +66,6 @@ def scan(
 
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage, config or I/O error.
     """
-    from guard.config import load_config
     from guard.scan import baseline as baselines
     from guard.scan.engine import scan as run_scan
 
@@ -74,11 +73,9 @@ def scan(
         raise click.UsageError("--write-baseline needs --baseline FILE to write to")
     if not path.exists():
         raise GuardError(f"{path}: no such file or directory; pass the repository or file to scan")
-    config = load_config(path, config_file)
+    config = load_config(path, config_path)
     threshold = _threshold(fail_on, config.fail_on)
     known = baselines.load_baseline(baseline) if baseline is not None and not write_baseline else None
-    if output is not None:
-        _ensure_directory(output, "the report", "--output")
     if write_baseline and baseline is not None:
         _ensure_directory(baseline, "baseline", "--baseline")
 
@@ -97,7 +94,7 @@ def scan(
     elif known is not None:
         result.findings, result.baselined = baselines.split_by_baseline(result.findings, known)
 
-    _report(result, fmt, output, threshold, show_writes, verbose)
+    _report(result, output_format, threshold, show_writes, verbose)
     from guard.report.common import fails
 
     raise SystemExit(EXIT_FINDINGS if fails(result.findings, threshold) else EXIT_OK)
@@ -116,30 +113,18 @@ def _threshold(option: str | None, configured: Severity) -> Severity | None:
     return None if option.lower() == "never" else Severity.parse(option)
 
 
-def _report(
-    result: ScanResult, fmt: str, output: Path | None, threshold: Severity | None, show_writes: bool, verbose: bool
-) -> None:
-    from rich.console import Console
-
+def _report(result: ScanResult, fmt: str, threshold: Severity | None, show_writes: bool, verbose: bool) -> None:
     from guard.report import terminal
 
     if fmt == "table":
-        if output is None:
-            terminal.render(result, _stdout_console(), threshold, show_writes, verbose)
-            return
-        with _open_output(output) as handle:
-            console = Console(file=handle, width=LOG_WIDTH, no_color=True)
-            terminal.render(result, console, threshold, show_writes, verbose)
+        terminal.render(result, _stdout_console(), threshold, show_writes, verbose)
     else:
-        text = _renderer(fmt)(result)
-        if output is None:
-            click.echo(text, nl=False)
-            return
-        with _open_output(output) as handle:
-            handle.write(text)
-    from guard.report.common import summary_line
+        click.echo(_renderer(fmt)(result), nl=False)
+    report_file = options.REPORT_FILE.get()
+    if report_file is not None:
+        from guard.report.common import summary_line
 
-    click.echo(f"guard: {summary_line(result)} -> {output}", err=True)
+        click.echo(f"guard: {summary_line(result)} -> {report_file}", err=True)
 
 
 def _stdout_console() -> Console:
@@ -164,16 +149,6 @@ def _renderer(fmt: str) -> Callable[[ScanResult], str]:
     from guard.report import markdown
 
     return markdown.render
-
-
-@contextmanager
-def _open_output(output: Path) -> Iterator[TextIO]:
-    try:
-        handle = output.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise GuardError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
-    with handle:
-        yield handle
 
 
 @contextmanager

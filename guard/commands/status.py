@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
 import click
 
+from guard import options
 from guard.db.status import GuardedTable
-from guard.errors import EXIT_FINDINGS, GuardError, cli_errors
+from guard.envelope import emit_json
+from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
 
 
 @click.command()
-@click.option("--dsn", envvar="GUARD_DSN", help="Database to inspect (or GUARD_DSN).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @cli_errors
-def status(dsn: str | None, output_format: str) -> None:
+@options.dsn_option(help="Database to inspect.")
+@options.config_option()
+@options.format_option()
+@options.output_option
+@options.fail_on_option(["problem"], default="problem", help="Exit 1 when a guard is broken.")
+def status(dsn: str, config_path: Path | None, output_format: str, fail_on: str) -> None:
     """Show guarded tables, modes, violation and quarantine counts; exit 1 if a guard is broken."""
     from guard.db.connect import connect
     from guard.db.status import guarded_tables
 
-    if not dsn:
-        raise GuardError("no database given: pass --dsn DSN or set GUARD_DSN")
+    options.database_config(config_path)  # a bad --config fails here, as in every command
     with connect(dsn, autocommit=True, application_name="guard status") as conn:
         tables = guarded_tables(conn)
     if output_format == "json":
-        click.echo(json.dumps({"tables": [t.as_dict() for t in tables]}, indent=2))
+        emit_json("status", {"tables": [t.as_dict() for t in tables]})
     else:
         _print_table(tables)
-    if any(t.problems for t in tables):
-        raise SystemExit(EXIT_FINDINGS)
+    broken = any(t.problems for t in tables)
+    raise SystemExit(EXIT_FINDINGS if broken and fail_on != options.NEVER else EXIT_OK)
 
 
 def _print_table(tables: list[GuardedTable]) -> None:

@@ -11,11 +11,11 @@ import os
 from typing import Any
 
 from alembic import context as alembic_context
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
 
-import guard.db.operations  # noqa: F401  (registers op.guard_table & co. for the revisions)
-from guard.db.connect import connect
+from guard.db.connect import engine
+from guard.db.locks import LockPolicy
+from guard.db.operations import DEFERRED_VALIDATION  # importing it registers op.guard_table & co.
+from guard.db.validation import validate_pending
 from guard.errors import GuardError
 
 VERSION_TABLE_SCHEMA = "guard"
@@ -58,20 +58,22 @@ def run_online() -> None:
     if not dsn:
         raise GuardError("no database to migrate: pass --dsn (or set GUARD_DSN)")
     # guard's own connect(): an unreachable server or a malformed DSN fails with what to check, like every command.
-    engine = create_engine(
-        "postgresql+psycopg://", creator=lambda: connect(dsn, application_name="guard migrate"), poolclass=NullPool
-    )
-    with engine.connect() as connection:
+    database = engine(dsn, "guard migrate")
+    with database.connect() as connection:
         # The version table lives in schema guard, which must exist before Alembic creates it. Checked first:
         # CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema exists.
         exists = connection.exec_driver_sql(f"SELECT to_regnamespace('{VERSION_TABLE_SCHEMA}')").scalar()
         if exists is None:
             connection.exec_driver_sql(f"CREATE SCHEMA {VERSION_TABLE_SCHEMA}")
         connection.commit()
-        alembic_context.configure(connection=connection, **_options())
+        options: dict[str, Any] = {**_options(), DEFERRED_VALIDATION: True}
+        alembic_context.configure(connection=connection, **options)
         with alembic_context.begin_transaction():
             alembic_context.run_migrations()
-    engine.dispose()
+        # Each revision committed with its version row; the check of stored rows comes last (and finishes
+        # whatever an interrupted or failed earlier run left unchecked).
+        validate_pending(connection, LockPolicy.from_options(options))
+    database.dispose()
 
 
 def run() -> None:

@@ -8,6 +8,7 @@ from guard.errors import GuardError, db_error_summary
 
 if TYPE_CHECKING:
     import psycopg
+    import sqlalchemy
 
 
 def connect(dsn: str, *, autocommit: bool = False, application_name: str = "guard") -> psycopg.Connection:
@@ -23,3 +24,16 @@ def connect(dsn: str, *, autocommit: bool = False, application_name: str = "guar
         ) from None
     except psycopg.ProgrammingError as exc:
         raise GuardError(f"invalid DSN: {db_error_summary(exc, whole=True)}") from None
+
+
+def engine(dsn: str, application_name: str = "guard") -> sqlalchemy.Engine:
+    """A SQLAlchemy engine (for Alembic) whose connections come from :func:`connect`: the same clear errors.
+
+    No pool: a migration uses one connection, and a pooled one would outlive an interrupted run.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(
+        "postgresql+psycopg://", creator=lambda: connect(dsn, application_name=application_name), poolclass=NullPool
+    )

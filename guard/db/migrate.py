@@ -19,7 +19,9 @@ from alembic.config import Config
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 
+from guard.db.connect import connect, engine
 from guard.db.locks import LockPolicy
+from guard.db.validation import pending_tables
 from guard.errors import GuardError
 
 
@@ -104,9 +106,22 @@ def describe_database_error(error: BaseException | None) -> str:
 
 def current_revisions(dsn: str) -> list[str]:
     """Revisions recorded in ``guard.alembic_version`` (empty when nothing is applied)."""
-    from guard.db.connect import connect
-
     with connect(dsn, autocommit=True) as conn:
         if conn.execute("SELECT to_regclass('guard.alembic_version')").fetchone() == (None,):
             return []
         return [row[0] for row in conn.execute("SELECT version_num FROM guard.alembic_version ORDER BY 1")]
+
+
+def state_summary(dsn: str) -> str:
+    """Where an interrupted run left the database, in words: its revision and the checks still pending."""
+    revisions = ", ".join(current_revisions(dsn)) or "base (guard not installed)"
+    database = engine(dsn, "guard migrate")
+    try:
+        with database.connect() as connection:
+            pending = [table for table, _, _ in pending_tables(connection)]
+    finally:
+        database.dispose()
+    unchecked = (
+        f"; guarded, stored rows not checked yet: {', '.join(pending)}" if pending else "; no check pending"
+    )
+    return f"the database is at revision {revisions}{unchecked}"

@@ -17,6 +17,7 @@ from psycopg import sql
 
 from guard.config import normalize_table_name
 from guard.db.locks import execute_politely
+from guard.errors import GuardError
 
 MODES = ("enforce", "quarantine", "audit")
 #: a name Postgres reads the same unquoted: lower case, no spaces or punctuation
@@ -113,6 +114,36 @@ class GuardTableOp(MigrateOperation):
     def validate_sql(self) -> str:
         return sql.SQL("SELECT guard.validate_table({})").format(regclass_literal(self.table)).as_string(None)
 
+    def registered_sql(self) -> str:
+        """One row if the table is guarded: (same settings as this op?, the registered settings in words)."""
+        s = self.settings
+        return (
+            sql.SQL(
+                "SELECT timestamp_column = {} AND business_column IS NOT DISTINCT FROM {} AND mode = {}"
+                " AND min_rows = {} AND window_interval = {}::interval AND min_span = {}::interval"
+                " AND ingested_column IS NOT DISTINCT FROM {},"
+                " format('column %s, mode %s, business column %s, min_rows %s, window %s, min_span %s',"
+                "        timestamp_column, mode, coalesce(business_column, 'none'), min_rows, window_interval,"
+                "        min_span)"
+                " FROM guard.protected_tables WHERE table_name = {}"
+            )
+            .format(
+                sql.Literal(s.column),
+                sql.Literal(s.business_column),
+                sql.Literal(s.mode),
+                sql.Literal(s.min_rows),
+                sql.Literal(s.window),
+                sql.Literal(s.min_span),
+                sql.Literal(s.ingested_column),
+                sql.Literal(self.table),
+            )
+            .as_string(None)
+        )
+
+    def resume_sql(self) -> str:
+        """Finish a guard an interrupted run committed without its version row: (re)create its triggers."""
+        return sql.SQL("SELECT guard.install_triggers({})").format(regclass_literal(self.table)).as_string(None)
+
 
 @Operations.register_operation("unguard_table")
 class UnguardTableOp(MigrateOperation):
@@ -167,20 +198,43 @@ def _run(operations: Operations, operation: GuardTableOp | UnguardTableOp | Guar
     execute_politely(operations, operation.table, operation.to_sql())
 
 
+#: Set by guard's own env.py: it validates every pending guard constraint after the revisions, under the
+#: lock policy, so a migration's transaction holds the ACCESS EXCLUSIVE lock for milliseconds, not a scan.
+DEFERRED_VALIDATION = "guard_deferred_validation"
+
+
 @Operations.implementation_for(GuardTableOp)
 def _guard_table(operations: Operations, operation: GuardTableOp) -> None:
-    """Install under a short ACCESS EXCLUSIVE lock, commit, then VALIDATE while writers go on.
+    """Guard the table in the migration's own transaction, so the version row commits with it (or neither does).
 
-    The CHECK constraint is added NOT VALID (no scan under the strong lock); validating it in its own
-    transaction takes only SHARE UPDATE EXCLUSIVE. Rows written in between are already checked.
+    Restartable: a table already registered with the same settings (a run interrupted by an older guard,
+    which committed the guard before writing the version row) is finished instead of refused. The CHECK
+    constraint is added NOT VALID; checking the stored rows (VALIDATE) is a separate, idempotent step that
+    guard's env.py runs after the revisions (see :mod:`guard.db.validation`). Under another Alembic
+    environment the check runs here, in the same transaction, so nothing is left pending.
     """
-    execute_politely(operations, operation.table, operation.to_sql())
     context = operations.get_context()
-    with context.autocommit_block():
-        if context.as_sql:
+    if context.as_sql:
+        # A DBA runs the script by hand: the guard, then (committed first) the check of stored rows.
+        execute_politely(operations, operation.table, operation.to_sql())
+        with context.autocommit_block():
             context.impl.static_output(operation.validate_sql() + ";\n")
-        else:
-            operations.get_bind().exec_driver_sql(operation.validate_sql(), execution_options={"no_parameters": True})
+        return
+    connection = operations.get_bind()
+    registered = connection.exec_driver_sql(operation.registered_sql(), execution_options={"no_parameters": True})
+    row = registered.first()
+    if row is None:
+        execute_politely(operations, operation.table, operation.to_sql())
+    elif row[0]:
+        execute_politely(operations, operation.table, operation.resume_sql())
+    else:
+        raise GuardError(
+            f"{operation.table} is already guarded with other settings ({row[1]}) than this revision asks for; "
+            "change its mode with op.guard_set_mode() (a second guard protect writes that revision), "
+            "or unguard the table first"
+        )
+    if not context.opts.get(DEFERRED_VALIDATION):
+        connection.exec_driver_sql(operation.validate_sql(), execution_options={"no_parameters": True})
 
 
 Operations.implementation_for(UnguardTableOp)(_run)

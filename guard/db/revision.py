@@ -67,7 +67,7 @@ def render_set_mode(table: str, mode: str, from_mode: str) -> tuple[str, str, st
 _TEMPLATE = '''"""{message}
 
 Written by `guard protect`. Review it, commit it, then apply it with `guard migrate --dsn ...`
-(or `alembic upgrade heads` in your own Alembic environment; see docs/database.md).
+(or `alembic upgrade heads` in your own Alembic environment; see `guard docs database`).
 
 Revision ID: {revision}
 Revises: {down_revision}

@@ -55,7 +55,7 @@ class FilePatch:
 
 
 @dataclass
-class Selection:
+class SiteSelection:
     """Which findings to patch: ``rule`` (None: every rule whose findings can be fixable) and optional
     ``FILE:LINE`` selectors (FILE relative to the root)."""
 
@@ -89,7 +89,7 @@ def parse_selector(text: str) -> tuple[str, int | None]:
 def sites_from_scan(
     result: ScanResult,
     config: Config,
-    selection: Selection,
+    selection: SiteSelection,
     relations: TableColumns = (),
     complete: frozenset[str] = frozenset(),
 ) -> tuple[list[PatchSite], list[SiteResult]]:

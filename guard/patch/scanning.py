@@ -16,7 +16,7 @@ from guard.config import Config
 from guard.model import ScanResult
 from guard.patch.site import TableColumns
 from guard.scan.discover import discover
-from guard.scan.engine import judge, scan_files
+from guard.scan.engine import judge_tree, scan_files
 
 
 @dataclass
@@ -32,7 +32,7 @@ def scan_for_patch(root: Path, config: Config, jobs: int | None = None) -> Patch
     started = time.perf_counter()
     found = discover(root, config.include, config.exclude, config.max_file_size)
     files = scan_files(found.root, found.files, jobs=jobs)
-    result = judge(str(found.root), files, config)
+    result = judge_tree(str(found.root), files, config)
     result.files_scanned = len(found.files)
     result.seconds = round(time.perf_counter() - started, 3)
     return PatchScan(

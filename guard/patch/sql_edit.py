@@ -1,7 +1,7 @@
 """Plan span edits that make one INSERT / INSERT ... SELECT / COPY name its timestamp column.
 
 The statement is never re-printed: pglast parses a same-length normalized copy of the text (see
-:mod:`guard.patch.placeholders`) and Postgres' lexer gives token spans, so every edit is a small
+:mod:`guard.patch.params`) and Postgres' lexer gives token spans, so every edit is a small
 insertion or replacement at an exact offset of the text as written — comments, casing, line breaks
 and quoting survive, and a reviewer sees only the added column and value.
 
@@ -21,14 +21,14 @@ from pglast import ast, enums
 from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
 from guard.model import HOLE_PREFIX
-from guard.patch.placeholders import (
+from guard.patch.params import (
     LexError,
     ParamStyle,
     dollar_body,
-    find_placeholders,
     normalize,
+    placeholder_tokens,
     statement_style,
-    tokenize,
+    tokenize_sql,
 )
 
 #: (relation as written, alias) pairs a SELECT branch reads; None for VALUES rows.
@@ -36,7 +36,7 @@ Relations = Sequence[tuple[str, str | None]] | None
 #: Given the relations, the SQL value to add.
 SqlValue = Callable[[Relations], str]
 
-#: Token names that end a SELECT list.
+#: SqlToken names that end a SELECT list.
 _SELECT_END = frozenset(
     {"FROM", "INTO", "WHERE", "GROUP_P", "HAVING", "WINDOW", "ORDER", "LIMIT", "OFFSET", "FETCH", "FOR", "UNION"}
     | {"INTERSECT", "EXCEPT", "ON", "RETURNING", "ASCII_59"}
@@ -45,7 +45,7 @@ _SELECT_END = frozenset(
 _KEYWORDS = set(RESERVED_KEYWORDS) | set(TYPE_FUNC_NAME_KEYWORDS)
 _OPEN, _CLOSE = ("(", "["), (")", "]")
 _WRITE_STARTS = frozenset({"INSERT", "COPY", "WITH"})
-#: Token names that end an INSERT's target table (and alias): where a column list would go.
+#: SqlToken names that end an INSERT's target table (and alias): where a column list would go.
 _AFTER_TARGET = frozenset({"VALUES", "SELECT", "WITH", "OVERRIDING", "ASCII_40"})
 
 
@@ -101,11 +101,11 @@ class _Statement:
     def __init__(self, sql: str, parameters: bool) -> None:
         self.sql = sql
         try:
-            self.tokens = tokenize(sql)
+            self.tokens = tokenize_sql(sql)
         except LexError as exc:
             raise Unfixable(f"the SQL does not parse ({exc})") from None
         self._starts = [t.start for t in self.tokens]
-        self.placeholders = find_placeholders(sql, self.tokens)
+        self.placeholders = placeholder_tokens(sql, self.tokens)
         self.holes = {p.start for p in self.placeholders}
         try:
             style = statement_style(self.placeholders)
@@ -370,7 +370,7 @@ class WriteSpans:
     def __init__(self, text: str) -> None:
         self.text = text
         try:
-            self.tokens = tokenize(text)
+            self.tokens = tokenize_sql(text)
         except LexError as exc:
             raise Unfixable(f"the SQL does not parse ({exc})") from None
         self._starts = [tok.start for tok in self.tokens]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pglast
 
-from guard.patch.placeholders import LexError, dollar_body, tokenize
+from guard.patch.params import LexError, dollar_body, tokenize_sql
 from guard.patch.site import PatchSite, SiteResult
 from guard.patch.sql_edit import Edit, Relations, Unfixable, WriteSpans, apply_edits, plan_timestamp_edit
 
@@ -57,7 +57,7 @@ class _Layout:
         """The dollar-quoted function body holding ``offset`` (with its start), or the whole text."""
         if self._bodies is None:
             try:
-                tokens = tokenize(self.text)
+                tokens = tokenize_sql(self.text)
             except LexError as exc:
                 raise Unfixable(f"the file does not lex as SQL ({exc})") from None
             found = ((tok, dollar_body(tok)) for tok in tokens)

@@ -1,23 +1,36 @@
-"""The JSON contract (version 1) other tools read; ``guard/schemas/scan-result.schema.json`` pins it down.
+"""The JSON contract other tools read; ``guard/schemas/scan-result.schema.json`` pins it down.
 
-Keys and their meaning are documented in ``docs/scan.md``. Additions need a schema update; removals or
-changed meanings need a new ``version``.
+The document is the shared envelope of :mod:`guard.envelope` (``command``, ``format_version``,
+``diagnostics``) around the scan's results. Keys and their meaning are documented in ``docs/scan.md``.
+Additions need a schema update; removals or changed meanings need a new ``format_version``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from guard import envelope
 from guard.model import ScanResult
 from guard.report.common import diagnostic_groups
 
-CONTRACT_VERSION = 1
-
 
 def to_document(result: ScanResult) -> dict[str, Any]:
+    return envelope.envelope("scan", _results(result), _diagnostics(result))
+
+
+def _diagnostics(result: ScanResult) -> list[dict[str, Any]]:
+    return [
+        {
+            **envelope.EnvelopeDiagnostic(d.kind, d.message, d.path, d.line).as_dict(),
+            "reason": d.reason,
+            "may_hide_write": d.may_hide_write,
+        }
+        for d in result.diagnostics
+    ]
+
+
+def _results(result: ScanResult) -> dict[str, Any]:
     return {
-        "version": CONTRACT_VERSION,
         "root": result.root,
         "findings": [
             {
@@ -51,17 +64,6 @@ def to_document(result: ScanResult) -> dict[str, Any]:
             }
             for r in result.writes
         ],
-        "diagnostics": [
-            {
-                "path": d.path,
-                "line": d.line,
-                "kind": d.kind,
-                "message": d.message,
-                "reason": d.reason,
-                "may_hide_write": d.may_hide_write,
-            }
-            for d in result.diagnostics
-        ],
         "tables": [
             {
                 "name": t.name,
@@ -87,4 +89,4 @@ def to_document(result: ScanResult) -> dict[str, Any]:
 
 
 def render(result: ScanResult) -> str:
-    return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
+    return envelope.render("scan", _results(result), _diagnostics(result))

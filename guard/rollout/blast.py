@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from guard.config import Config, normalize_table_name
+from guard.envelope import FORMAT_VERSION
 from guard.errors import GuardError
-from guard.report.json_report import CONTRACT_VERSION, to_document
+from guard.report.json_report import to_document
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,13 @@ def scan_repository(repo: Path, config: Config) -> BlastRadius:
 
 
 def from_document(document: Any, source: str) -> BlastRadius:
-    """The blast radius of a scan report document (JSON contract version 1)."""
+    """The blast radius of a scan report document (the shared JSON envelope, ``format_version`` 2)."""
     if not isinstance(document, dict) or "findings" not in document or "writes" not in document:
         raise GuardError(f"{source}: not a guard scan report (no findings/writes); use `guard scan --format json`")
-    if document.get("version") != CONTRACT_VERSION:
+    if document.get("command", "scan") != "scan" or document.get("format_version") != FORMAT_VERSION:
+        found = document.get("format_version", document.get("version"))
         raise GuardError(
-            f"{source}: scan report version {document.get('version')!r}, this guard reads version {CONTRACT_VERSION}; "
+            f"{source}: scan report format_version {found!r}, this guard reads format_version {FORMAT_VERSION}; "
             "re-run guard scan with this guard"
         )
     try:

@@ -86,14 +86,14 @@ def scan(
     live = _live_tables(dsn) if dsn else []  # first: a bad DSN fails before minutes of scanning
     found = discover(root, config.include, config.exclude, config.max_file_size)
     files = scan_files(found.root, found.files, jobs=jobs, progress=progress)
-    result = judge(str(found.root), files, config, live=live)
+    result = judge_tree(str(found.root), files, config, live=live)
     result.files_scanned = len(found.files)
     result.diagnostics = sorted(found.diagnostics + result.diagnostics, key=lambda d: (d.path, d.line, d.kind))
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
 
-def judge(root: str, files: Sequence[FileScan], config: Config, live: Sequence[TableInfo] = ()) -> ScanResult:
+def judge_tree(root: str, files: Sequence[FileScan], config: Config, live: Sequence[TableInfo] = ()) -> ScanResult:
     """The whole-tree half of the pipeline: catalog, resolution, rules, suppressions, table summaries."""
     facts = [fact for f in files for fact in f.facts]
     catalog = Catalog.build(facts, live=live, search_path=tuple(config.search_path))

@@ -26,9 +26,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from guard.config import Config, TableConfig
+from guard.envelope import iso
 from guard.errors import GuardError
 from guard.watch.catalog import GUARD_SCHEMA, NUMERIC, TEMPORAL, TEXT, Column, Table
-from guard.watch.output import iso
 
 if TYPE_CHECKING:
     import psycopg

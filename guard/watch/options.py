@@ -1,15 +1,17 @@
-"""Command-line options shared by the watch commands, so every command spells them the same way."""
+"""Option types of the watch commands (durations, points in time, statement timeout).
+
+The options every command shares (``--dsn``, ``--config``, ``--format`` ...) live in :mod:`guard.options`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from guard.config import Config, load_config, parse_duration
+from guard.config import parse_duration
 from guard.watch.session import DEFAULT_STATEMENT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,36 +53,6 @@ DURATION = Duration()
 SINCE = Since()
 
 
-def dsn_option(func: F) -> F:
-    return click.option(
-        "--dsn",
-        envvar="GUARD_DSN",
-        required=True,
-        help="PostgreSQL connection string (or set GUARD_DSN).",
-    )(func)
-
-
-def config_option(func: F) -> F:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Config file (default: guard.toml or [tool.guard] in ./pyproject.toml).",
-    )(func)
-
-
-def format_option(func: F) -> F:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["table", "json"]),
-        default="table",
-        show_default=True,
-        help="Rich table for people, JSON for scripts (documented in docs/recover.md).",
-    )(func)
-
-
 def statement_timeout_option(func: F) -> F:
     return click.option(
         "--statement-timeout",
@@ -89,8 +61,3 @@ def statement_timeout_option(func: F) -> F:
         show_default=True,
         help="Cancel any single query running longer than this (e.g. 30s, 5m).",
     )(func)
-
-
-def load(config_path: Path | None) -> Config:
-    """The configuration for this run: ``--config`` or the one found in the current directory."""
-    return load_config(Path.cwd(), config_path)

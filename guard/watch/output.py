@@ -1,52 +1,14 @@
-"""Shared rendering for the watch commands: one JSON encoder, one console, one way to print ages.
+"""Shared rendering for the watch commands: one console, one way to print ages and timestamps.
 
-JSON output is meant for scripts and cron, so values keep their precision: timestamps are ISO 8601
-(UTC for ``timestamptz``), decimals are strings (money must not turn into binary floats).
+JSON output goes through :mod:`guard.envelope`, shared by every command.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from decimal import Decimal
 from typing import Any
 
-import click
-
-#: bumped only when a field changes meaning or disappears; new fields may be added at any time
-JSON_FORMAT_VERSION = 1
-
-
-def jsonable(value: Any) -> Any:
-    """Database values as JSON-friendly scalars (recursively for dicts, lists and tuples)."""
-    if isinstance(value, dt.datetime):
-        return iso(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
-def iso(value: dt.datetime) -> str:
-    """ISO 8601; aware datetimes are shown in UTC with a ``Z``."""
-    if value.tzinfo is not None:
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
-    return value.isoformat()
-
-
-def emit_json(command: str, payload: dict[str, Any]) -> None:
-    """Print one JSON document: ``{"command": ..., "format_version": ..., **payload}``."""
-    document = {"command": command, "format_version": JSON_FORMAT_VERSION, **jsonable(payload)}
-    click.echo(json.dumps(document, indent=2))
+from guard.envelope import iso, jsonable
 
 
 def console() -> Any:

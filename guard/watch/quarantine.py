@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from guard.config import Config, TableConfig
 from guard.db.status import guard_installed, require_guard_schema
+from guard.envelope import iso
 from guard.errors import GuardError
 from guard.watch.catalog import GUARD_SCHEMA, Table
 from guard.watch.detect import find_burst_window
-from guard.watch.output import iso
 from guard.watch.predicate import validate_predicate
 
 if TYPE_CHECKING:

@@ -28,11 +28,13 @@ TOY_DRIVER = '''
 
 from __future__ import annotations
 
-from guard.scan.frontends.python.drivers.base import Anchor, CallSite, Driver, Evaluator, argument, copy_statement
+from guard.scan.frontends.python.drivers.base import (
+    Anchor, CallSite, Driver, ExpressionReader, argument, copy_statement,
+)
 from guard.scan.frontends.python.strings import Fragment
 
 
-def _load(ev: Evaluator, call: CallSite) -> Fragment | None:
+def _load(ev: ExpressionReader, call: CallSite) -> Fragment | None:
     table, columns = argument(call.node, 0, "table"), argument(call.node, 1, "columns")
     return copy_statement(ev, call, table, None, columns, quote=False)
 

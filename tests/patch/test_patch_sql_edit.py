@@ -6,7 +6,7 @@ import libcst as cst
 import pytest
 
 from guard.codemods.python_strings import apply_leaf_edits, sql_text
-from guard.patch.placeholders import ParamStyle
+from guard.patch.params import ParamStyle
 from guard.patch.site import PatchSite
 from guard.patch.sql_edit import Slot, Unfixable, apply_edits, plan_timestamp_edit, quote_identifier
 from guard.patch.sql_files import patch_sql

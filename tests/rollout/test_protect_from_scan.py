@@ -80,8 +80,8 @@ def test_bad_reports_and_usage(tmp_path: Path, report: Path) -> None:
     other.write_text(json.dumps({"command": "detect", "tables": []}))
     assert "not a guard scan report" in guard("protect", "--from-scan", str(other)).stderr
     future = tmp_path / "future.json"
-    future.write_text(json.dumps({"version": 99, "findings": [], "writes": []}))
-    assert "scan report version 99" in guard("protect", "--from-scan", str(future)).stderr
+    future.write_text(json.dumps({"command": "scan", "format_version": 99, "findings": [], "writes": []}))
+    assert "scan report format_version 99" in guard("protect", "--from-scan", str(future)).stderr
     both = guard("protect", "titan.jobs", "--from-scan", str(report))
     assert both.exit_code == 2 and "drop TABLE" in both.output
     neither = guard("protect")
@@ -91,7 +91,7 @@ def test_bad_reports_and_usage(tmp_path: Path, report: Path) -> None:
 
 def test_a_clean_scan_writes_nothing(tmp_path: Path) -> None:
     clean = tmp_path / "clean.json"
-    clean.write_text(json.dumps({"version": 1, "findings": [], "writes": [], "tables": []}))
+    clean.write_text(json.dumps({"command": "scan", "format_version": 2, "findings": [], "writes": [], "tables": []}))
     result = guard("protect", "--from-scan", str(clean), "--migrations-dir", str(tmp_path / "m"))
     assert result.exit_code == 0 and "nothing to protect" in result.stdout
     assert not (tmp_path / "m").exists()

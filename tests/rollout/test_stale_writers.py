@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from guard.cli import cli
+from guard.db import migrate
+from guard.db.operations import GuardSettings, GuardTableOp
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "titan"
 CONFIG = str(EXAMPLE / "guard.toml")
@@ -69,3 +71,27 @@ def test_scan_dsn_raises_findings_on_stale_tables_one_level(warehouse: str) -> N
         assert "stamping one ingestion minute on all of it" in after[key]["why"]
     jobs = ("titan/api/portal.py", 7)
     assert after[jobs]["severity"] == before[jobs]["severity"] and "stale" not in after[jobs]["why"]  # fresh table
+
+
+def test_doctor_shows_stale_writers_and_rollout_verdicts(warehouse: str) -> None:
+    migrate.upgrade(warehouse)
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute(GuardTableOp("titan.invoices", GuardSettings(mode="audit")).to_sql())
+        conn.execute("INSERT INTO titan.invoices (st_id, total) VALUES (1, 10)")  # omits created_at: logged
+    report = json.loads(
+        guard("doctor", "--dsn", warehouse, "--config", CONFIG, "--repo", str(EXAMPLE), "--format", "json").stdout
+    )
+    freshness = report["sections"]["freshness"]
+    assert freshness["writers_omitting_timestamp"] == {"titan.call_logs": CALL_LOG_WRITERS}
+    assert freshness["details"][0].endswith(f"; backfill re-stamps via {', '.join(CALL_LOG_WRITERS)}")
+    rollout = report["sections"]["rollout"]
+    assert rollout["exit_code"] == 1  # audit is letting a phantom in right now
+    verdicts = {t["table"]: t for t in rollout["tables"]}
+    assert verdicts["titan.invoices"]["verdict"] == "not ready"
+    assert verdicts["titan.invoices"]["blockers"][0] == "1 unfixed writer(s): titan/api/estimates.py:8"
+    assert verdicts["titan.invoices"]["blockers"][1].startswith("1 violation(s) logged since")
+    assert verdicts["titan.call_logs"]["verdict"] == "not protected"
+    assert "1 table(s) logged violations in the window" in rollout["summary"]
+    text = guard("doctor", "--dsn", warehouse, "--config", CONFIG, "--repo", str(EXAMPLE)).stdout
+    assert "titan.invoices (audit): not ready: 1 unfixed writer(s): titan/api/estimates.py:8" in text
+    assert len(text.splitlines()) <= 30

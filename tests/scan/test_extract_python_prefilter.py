@@ -71,6 +71,19 @@ def test_a_file_composing_an_imported_statement_passes_only_when_the_import_is_i
     assert not may_contain_sql(b"from titan import sql\nprint(sql.INSERT_JOB)\n", modules)
 
 
+def test_every_registered_drivers_run_calls_count_as_running_a_composed_statement(tmp_path: Path) -> None:
+    """Not only ``execute``: asyncpg's ``fetchrow`` and SQLAlchemy's ``exec_driver_sql`` run statements too."""
+    (tmp_path / "titan").mkdir()
+    (tmp_path / "titan" / "__init__.py").write_text("")
+    (tmp_path / "titan" / "sql.py").write_text('INSERT_JOB = "INSERT INTO titan.jobs (a) VALUES ($1)"\n')
+    modules = module_map(str(tmp_path), ["titan/__init__.py", "titan/sql.py"])
+    for call in (b"conn.fetchrow", b"conn.exec_driver_sql", b"cur.executemany"):
+        importer = b"from titan import sql\n\nasync def run(conn):\n    await " + call
+        importer += b'(sql.INSERT_JOB + " RETURNING id")\n'
+        assert may_contain_sql(importer, modules), call
+    assert not may_contain_sql(b'from titan import sql\nconn.describe(sql.INSERT_JOB + " x")\n', modules)
+
+
 def _fixture_files() -> list[Path]:
     return sorted(
         Path(folder, name) for folder, _, names in os.walk(FIXTURES) for name in names if name.endswith(".py")

@@ -101,7 +101,9 @@ def _result() -> ScanResult:
 def test_json_contract_matches_schema_and_issue_shape() -> None:
     document = json.loads(json_report.render(_result()))
     jsonschema.Draft202012Validator(json.loads(CONTRACT_SCHEMA.read_text())).validate(document)
-    assert list(document) == ["version", "root", "findings", "writes", "diagnostics", "tables", "summary"]
+    assert list(document) == [
+        "command", "format_version", "root", "findings", "writes", "tables", "summary", "diagnostics"
+    ]  # fmt: skip
     assert document["findings"][0] == {
         "rule": "GRD001",
         "severity": "critical",

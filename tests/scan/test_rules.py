@@ -156,7 +156,7 @@ def test_dynamic_name_matching_several_guarded_tables() -> None:
 
 
 def test_variants_of_one_site_are_one_finding_and_one_write() -> None:
-    from guard.scan.engine import FileScan, judge
+    from guard.scan.engine import FileScan, judge_tree
 
     hole = "guard_hole_0"
     variants = [
@@ -165,7 +165,9 @@ def test_variants_of_one_site_are_one_finding_and_one_write() -> None:
         _write(hole, ("a",), dynamic=True, kind="insert-select", sql=f"INSERT INTO {hole} (a) SELECT 1"),
         _write("titan.jobs", ("st_id",), sql="INSERT INTO titan.jobs (st_id) VALUES (1)"),
     ]
-    result = judge("/repo", [FileScan("app.py", writes=variants, statements=4)], Config(search_path=["titan"]), [JOBS])
+    result = judge_tree(
+        "/repo", [FileScan("app.py", writes=variants, statements=4)], Config(search_path=["titan"]), [JOBS]
+    )
     assert sorted((f.rule, f.line) for f in result.findings) == [("GRD001", 3), ("GRD004", 3)]
     assert [(r.write.kind, r.table) for r in result.writes] == [
         ("insert", None),

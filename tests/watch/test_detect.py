@@ -25,7 +25,7 @@ CREATE TABLE public.lookup (code text PRIMARY KEY, label text);
 def test_detects_the_incident_exactly(incident: Guard) -> None:
     report = incident.json("detect", "--table", "titan.jobs", expect_exit=1)
     assert report["command"] == "detect"
-    assert report["format_version"] == 1
+    assert report["format_version"] == 2
     assert report["bursts_found"] == 1
     (scan,) = report["tables"]
     assert scan["basis"] == "business_span"

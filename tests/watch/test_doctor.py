@@ -30,7 +30,11 @@ def test_healthy_database_exits_zero(guard: Guard) -> None:
         """
     )
     report = guard.json("doctor", config=False, expect_exit=0)
-    assert {name: s["exit_code"] for name, s in report["sections"].items()} == {"guard": 0, "detect": 0, "freshness": 0}
+    assert {name: s["exit_code"] for name, s in report["sections"].items()} == {
+        "guard": 0, "detect": 0, "freshness": 0, "rollout": 0, "bounds": 0
+    }  # fmt: skip
+    assert "not checked: give --scan" in report["sections"]["rollout"]["summary"]
+    assert "no metrics declared" in report["sections"]["bounds"]["summary"]
 
 
 def test_missing_guard_schema_is_a_finding_and_other_checks_still_run(guard: Guard) -> None:
@@ -52,3 +56,23 @@ def test_a_broken_check_is_reported_with_exit_2(guard: Guard, tmp_path) -> None:
     assert report["sections"]["detect"]["exit_code"] == 2
     assert "has no column 'scheduled_at'" in report["sections"]["detect"]["summary"]
     assert report["sections"]["freshness"]["exit_code"] == 0
+
+
+def test_bound_breaches_on_the_one_screen(incident: Guard, tmp_path) -> None:
+    config = tmp_path / "metrics.toml"
+    incident_week = "created_at >= '2026-04-01' AND created_at < '2026-04-08'"
+    config.write_text(
+        incident.config.read_text()
+        + f'[metrics.revenue_7d]\nsql = "SELECT sum(invoice_total) FROM titan.jobs WHERE {incident_week}"\n'
+        + 'min = 20000\nmax = 200000\nunit = "$"\n'
+    )
+    report = incident.json("doctor", "--config", str(config), config=False, expect_exit=1)
+    bounds = report["sections"]["bounds"]
+    assert bounds["exit_code"] == 1 and bounds["summary"] == "1 of 1 metric(s) out of bounds"
+    assert bounds["details"] == ["revenue_7d: $6.47M not in [$20K, $200K] (breach)"]
+    text = incident.run("doctor", "--config", str(config), config=False).stdout
+    assert "revenue_7d: $6.47M not in [$20K, $200K]" in text
+    assert len(text.splitlines()) <= 25  # still one screen
+    config.write_text(incident.config.read_text() + '[metrics.bad]\nsql = "SELECT 1"\nmax = "x"\n')
+    broken = incident.json("doctor", "--config", str(config), config=False, expect_exit=2)["sections"]["bounds"]
+    assert broken["exit_code"] == 2 and "metrics.bad.max: must be a number" in broken["summary"]

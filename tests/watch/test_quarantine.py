@@ -65,11 +65,12 @@ def test_apply_then_release_round_trip(incident: Guard) -> None:
     released = incident.json("release", "--batch", applied["batch_id"], expect_exit=0, config=False)
     assert released == {
         "command": "release",
-        "format_version": 1,
+        "format_version": 2,
         "batch_id": applied["batch_id"],
         "tables": ["titan.jobs"],
         "released_rows": BURST_ROWS,
         "already_released": 0,
+        "diagnostics": [],
     }
     base_rows, base_sum, clean_rows, clean_sum = _counts(incident)
     assert (clean_rows, clean_sum) == (base_rows, base_sum) == (TOTAL_ROWS, BURST_MONEY + NORMAL_MONEY)

@@ -24,7 +24,7 @@ _DELETE_NEXT = frozenset({"WHERE", "USING", "RETURNING"})
 _SQL_PUNCTUATION = frozenset({"ASCII_40", "ASCII_42", "ASCII_61", "PARAM", "TYPECAST"})
 
 
-def looks_like_sql(unit: Unit, first: int, last: int) -> bool:
+def has_statement_shape(unit: Unit, first: int, last: int) -> bool:
     """Whether tokens ``first..last`` have the shape of a SQL statement rather than of prose."""
     tokens = unit.sql.tokens[first : last + 1]
     if not tokens:

@@ -20,7 +20,7 @@ from typing import Any
 from guard.model import Diagnostic, SchemaFact, SqlCandidate, WriteStatement
 from guard.scan.sql.bodies import parse_body, routine_label
 from guard.scan.sql.ddl import facts_in_statement
-from guard.scan.sql.fallback import hole_write, looks_like_sql, sqlglot_writes
+from guard.scan.sql.fallback import has_statement_shape, hole_write, sqlglot_writes
 from guard.scan.sql.placeholders import rewrite_placeholders
 from guard.scan.sql.text import Locator, SqlText, Statement, Unit, error_details
 from guard.scan.sql.writes import writes_in_statement
@@ -198,7 +198,7 @@ class _CandidateParser:
 
         Returns 1 if the statement was SQL, 0 if it was prose.
         """
-        if not looks_like_sql(unit, first, last):
+        if not has_statement_shape(unit, first, last):
             return 0
         writes = sqlglot_writes(unit, first, last, unit.context)
         if writes is not None:

@@ -17,7 +17,7 @@ from guard.scan.frontends.javascript.evaluate import Evaluator
 from guard.scan.frontends.javascript.module import JsModule
 from guard.scan.frontends.javascript.project import JsProject
 from guard.scan.frontends.javascript.source import JsSource, is_minified
-from guard.scan.frontends.javascript.values import render
+from guard.scan.frontends.javascript.values import render_value
 
 #: Every anchor of every driver: a file holding none of them is not parsed at all.
 ANCHORS: tuple[bytes, ...] = tuple(sorted({anchor for driver in DRIVERS for anchor in driver.ANCHORS}))
@@ -61,7 +61,7 @@ def extract_javascript(data: bytes, relpath: str, project: JsProject | None = No
     ctx = JsContext(Evaluator(module, project), project)
     for driver in drivers:
         driver.extract(ctx)
-    result.candidates = [render(found.value, relpath, found.context) for found in ctx.found]
+    result.candidates = [render_value(found.value, relpath, found.context) for found in ctx.found]
     result.writes = ctx.writes
     result.facts = ctx.facts
     result.diagnostics.extend(ctx.diagnostics)

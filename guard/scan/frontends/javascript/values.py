@@ -89,7 +89,7 @@ def decode_escape(sequence: str) -> str:
     return body
 
 
-def render(value: StrValue, relpath: str, context: str) -> SqlCandidate:
+def render_value(value: StrValue, relpath: str, context: str) -> SqlCandidate:
     """The candidate the SQL parse stage reads: holes numbered, every offset mapped to a file position."""
     texts: list[str] = []
     starts: list[tuple[int, int, int]] = []

@@ -341,7 +341,7 @@ def _escaped(text: str, pos: int) -> bool:
     return count % 2 == 1
 
 
-def decode_escape(sequence: str) -> str:
+def decode_py_escape(sequence: str) -> str:
     """The character(s) one backslash escape stands for in a (non-raw, non-bytes) str literal."""
     body = sequence[1:]
     if body in _SIMPLE_ESCAPES:
@@ -363,14 +363,14 @@ def escape_at(text: str, pos: int) -> tuple[str, int]:
     """Decode the backslash escape at ``text[pos]`` of a (non-raw) str literal: (its value, its width in the source).
 
     ``guard patch`` maps edits through it; the scanner's :func:`decode_body` rests on the same
-    :func:`decode_escape`, so both read a literal exactly as Python does.
+    :func:`decode_py_escape`, so both read a literal exactly as Python does.
     """
     if text.startswith("\\\r\n", pos):  # line continuation in a CRLF file
         return "", 3
     match = _ESCAPE.match(text, pos)
     if match is None:  # a lone backslash at the very end of the text
         return text[pos:], len(text) - pos
-    return decode_escape(match.group()), match.end() - pos
+    return decode_py_escape(match.group()), match.end() - pos
 
 
 def decode_body(src: SourceText, start: int, end: int, raw: bool) -> list[TextRun]:
@@ -384,7 +384,7 @@ def decode_body(src: SourceText, start: int, end: int, raw: bool) -> list[TextRu
     for match in _ESCAPE.finditer(text, start, end):
         if match.start() > pos:
             runs.append(TextRun(text[pos : match.start()], *src.position(pos)))
-        decoded = decode_escape(match.group())
+        decoded = decode_py_escape(match.group())
         if decoded:
             runs.append(TextRun(decoded, *src.position(match.start())))
         pos = match.end()

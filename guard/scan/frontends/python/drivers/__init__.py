@@ -12,9 +12,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from guard.scan.frontends.python.drivers import asyncpg, dbapi, pandas, psycopg, psycopg2, sqlalchemy
-from guard.scan.frontends.python.drivers.base import Anchor, CallSite, Driver, Evaluator
+from guard.scan.frontends.python.drivers.base import Anchor, CallSite, Driver, ExpressionReader
 
-__all__ = ["DRIVERS", "Anchor", "CallSite", "Driver", "DriverRegistry", "Evaluator", "RunCalls", "register"]
+__all__ = ["DRIVERS", "Anchor", "CallSite", "Driver", "DriverRegistry", "ExpressionReader", "RunCalls", "register"]
 
 
 @dataclass(frozen=True)

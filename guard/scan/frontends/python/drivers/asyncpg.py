@@ -4,11 +4,18 @@ schema_name="titan")`` and ``copy_to_table`` send ``COPY "titan"."jobs" (...) FR
 
 from __future__ import annotations
 
-from guard.scan.frontends.python.drivers.base import Anchor, CallSite, Driver, Evaluator, argument, copy_statement
+from guard.scan.frontends.python.drivers.base import (
+    Anchor,
+    CallSite,
+    Driver,
+    ExpressionReader,
+    argument,
+    copy_statement,
+)
 from guard.scan.frontends.python.strings import Fragment
 
 
-def _copy(ev: Evaluator, call: CallSite) -> Fragment | None:
+def _copy(ev: ExpressionReader, call: CallSite) -> Fragment | None:
     """``copy_records_to_table(table_name, *, records, columns, schema_name)``."""
     keywords = {k.arg: k.value for k in call.node.keywords if k.arg}
     table = argument(call.node, 0, "table_name")

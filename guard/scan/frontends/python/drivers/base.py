@@ -11,7 +11,7 @@ Each driver family lives in one module of this package and exports one :class:`D
 * which calls *write without SQL text* (``copy_records_to_table``, ``to_sql``): ``writes``/``write`` return the
   statement the driver sends, as a fragment located at the call.
 
-Drivers never see the extractor's internals: they receive an :class:`Evaluator` (the few questions they may ask
+Drivers never see the extractor's internals: they receive an :class:`ExpressionReader` (the few questions they may ask
 about expressions) and return what they found. That keeps this package free of any import of the extractor, so
 the extractor can import the registry without a cycle.
 """
@@ -50,7 +50,7 @@ class CallSite:
     scope: Scope
 
 
-class Evaluator(Protocol):
+class ExpressionReader(Protocol):
     """The questions a driver may ask about the expressions of the file being extracted."""
 
     def value(self, node: ast.expr, scope: Scope, context: str) -> list[Fragment] | None:
@@ -111,14 +111,14 @@ class Driver:
     #: driver's, ``value`` evaluates it.
     builders: frozenset[str] = frozenset()
     builds: Callable[[CallSite], bool] | None = None
-    value: Callable[[Evaluator, CallSite], list[Fragment] | None] | None = None
+    value: Callable[[ExpressionReader, CallSite], list[Fragment] | None] | None = None
     #: Method names that write rows without SQL text; ``write`` returns the statement the driver sends (or None
     #: when the call's target cannot be known).
     writes: frozenset[str] = frozenset()
-    write: Callable[[Evaluator, CallSite], Fragment | None] | None = None
+    write: Callable[[ExpressionReader, CallSite], Fragment | None] | None = None
 
 
-def column_names(ev: Evaluator, node: ast.expr, scope: Scope) -> list[str] | None:
+def column_names(ev: ExpressionReader, node: ast.expr, scope: Scope) -> list[str] | None:
     """The names of a literal list/tuple of column names (or a name bound to one); None if any is unknown."""
     if isinstance(node, ast.Name):
         binding = ev.lookup(node.id, scope, node)
@@ -146,7 +146,7 @@ def quote_ident(name: str, quote: bool) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def method_position(ev: Evaluator, call: CallSite) -> Position:
+def method_position(ev: ExpressionReader, call: CallSite) -> Position:
     """Where the called method's name starts (``cur.copy_from(...)`` -> the ``c`` of ``copy_from``)."""
     func = call.node.func
     assert isinstance(func, ast.Attribute)
@@ -166,7 +166,7 @@ def argument(node: ast.Call, index: int, keyword: str) -> ast.expr | None:
 
 
 def copy_statement(
-    ev: Evaluator,
+    ev: ExpressionReader,
     call: CallSite,
     table_node: ast.expr | None,
     schema_node: ast.expr | None,

@@ -7,7 +7,7 @@ from guard.scan.frontends.python.drivers.base import (
     Anchor,
     CallSite,
     Driver,
-    Evaluator,
+    ExpressionReader,
     argument,
     method_position,
     quote_ident,
@@ -16,7 +16,7 @@ from guard.scan.frontends.python.drivers.base import (
 from guard.scan.frontends.python.strings import Fragment, hole, pinned
 
 
-def _to_sql(ev: Evaluator, call: CallSite) -> Fragment | None:
+def _to_sql(ev: ExpressionReader, call: CallSite) -> Fragment | None:
     """``to_sql(name, con, schema=None, ...)``; SQLAlchemy quotes the names."""
     resolve = ev.resolver(call.scope)
     table_node = argument(call.node, 0, "name")

@@ -5,7 +5,7 @@ copy.write_row(row)`` streams rows the patcher can extend."""
 from __future__ import annotations
 
 from guard.scan.frontends.python.calls import literal_str, scalar_text
-from guard.scan.frontends.python.drivers.base import CallSite, Driver, Evaluator
+from guard.scan.frontends.python.drivers.base import CallSite, Driver, ExpressionReader
 from guard.scan.frontends.python.format import join_items
 from guard.scan.frontends.python.strings import Fragment, hole, pinned
 
@@ -18,7 +18,7 @@ def is_psycopg_sql(call: CallSite) -> bool:
     return bool(modules) and modules[-1] == "sql" and (len(modules) == 1 or modules[0] in ("psycopg", "psycopg2"))
 
 
-def composable(ev: Evaluator, call: CallSite) -> list[Fragment] | None:
+def composable(ev: ExpressionReader, call: CallSite) -> list[Fragment] | None:
     node, kind, scope = call.node, call.last, call.scope
     pos = ev.at(node)
     if kind == "SQL":

@@ -4,11 +4,18 @@ SQL in the source: it sends ``COPY table (columns) FROM STDIN`` with the table n
 
 from __future__ import annotations
 
-from guard.scan.frontends.python.drivers.base import Anchor, CallSite, Driver, Evaluator, argument, copy_statement
+from guard.scan.frontends.python.drivers.base import (
+    Anchor,
+    CallSite,
+    Driver,
+    ExpressionReader,
+    argument,
+    copy_statement,
+)
 from guard.scan.frontends.python.strings import Fragment
 
 
-def _copy_from(ev: Evaluator, call: CallSite) -> Fragment | None:
+def _copy_from(ev: ExpressionReader, call: CallSite) -> Fragment | None:
     table = argument(call.node, 1, "table")
     columns = argument(call.node, 5, "columns")
     return copy_statement(ev, call, table, None, columns, quote=False)

@@ -4,7 +4,7 @@ writes without SQL text are a separate concern.)"""
 
 from __future__ import annotations
 
-from guard.scan.frontends.python.drivers.base import CallSite, Driver, Evaluator
+from guard.scan.frontends.python.drivers.base import CallSite, Driver, ExpressionReader
 from guard.scan.frontends.python.strings import Fragment
 
 
@@ -18,7 +18,7 @@ def is_text_call(call: CallSite) -> bool:
     return call.dotted in ("text", "sa.text", "sql.text", "expression.text")
 
 
-def text_value(ev: Evaluator, call: CallSite) -> list[Fragment] | None:
+def _text_value(ev: ExpressionReader, call: CallSite) -> list[Fragment] | None:
     fragments = ev.value(call.node.args[0], call.scope, "text()")
     ev.visit_arguments(call.node, call.scope, "text()", skip_first=True)
     return [f.with_context("text()") for f in fragments] if fragments else None
@@ -31,5 +31,5 @@ DRIVER = Driver(
     wrappers=frozenset({"text", "literal_column"}),
     builders=frozenset({"text"}),
     builds=is_text_call,
-    value=text_value,
+    value=_text_value,
 )

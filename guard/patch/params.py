@@ -34,7 +34,7 @@ class ParamStyle(str, enum.Enum):
 
 
 @dataclass(frozen=True)
-class Token:
+class SqlToken:
     """A lexer token; ``end`` is exclusive (pglast's scanner reports it inclusive)."""
 
     start: int
@@ -56,16 +56,16 @@ class LexError(ValueError):
     """The text does not even lex as SQL (an unterminated quote or comment)."""
 
 
-def tokenize(sql: str) -> list[Token]:
+def tokenize_sql(sql: str) -> list[SqlToken]:
     """Postgres' own scanner; offsets are character offsets into ``sql``."""
     try:
         tokens = parser.scan(sql)
     except parser.ParseError as exc:
         raise LexError(str(exc)) from None
-    return [Token(t.start, t.end + 1, t.name, sql[t.start : t.end + 1]) for t in tokens]
+    return [SqlToken(t.start, t.end + 1, t.name, sql[t.start : t.end + 1]) for t in tokens]
 
 
-def dollar_body(tok: Token) -> tuple[int, str] | None:
+def dollar_body(tok: SqlToken) -> tuple[int, str] | None:
     """For a ``$tag$ ... $tag$`` string token: (offset of the body, the body); None for other tokens."""
     if tok.name != "SCONST" or not tok.text.startswith("$"):
         return None
@@ -73,7 +73,7 @@ def dollar_body(tok: Token) -> tuple[int, str] | None:
     return tok.start + len(tag), tok.text[len(tag) : len(tok.text) - len(tag)]
 
 
-def find_placeholders(sql: str, tokens: list[Token]) -> list[Placeholder]:
+def placeholder_tokens(sql: str, tokens: list[SqlToken]) -> list[Placeholder]:
     """Placeholders of ``sql`` in source order.
 
     Driver styles (``%s``, ``%(name)s``, ``:name``, ``?``) come from the scanner's
@@ -108,7 +108,7 @@ def _classify(sql: str, start: int, end: int) -> Placeholder | None:
     return Placeholder(start, end, ParamStyle.QMARK)
 
 
-def _adjacent(tokens: list[Token], i: int, texts: tuple[str, ...]) -> bool:
+def _adjacent(tokens: list[SqlToken], i: int, texts: tuple[str, ...]) -> bool:
     """Tokens i.. touch each other and have the given texts."""
     if i + len(texts) > len(tokens):
         return False
@@ -119,7 +119,7 @@ def _adjacent(tokens: list[Token], i: int, texts: tuple[str, ...]) -> bool:
     return True
 
 
-def _native_or_brace_at(tokens: list[Token], i: int) -> tuple[Placeholder, int] | None:
+def _native_or_brace_at(tokens: list[SqlToken], i: int) -> tuple[Placeholder, int] | None:
     tok = tokens[i]
     if tok.name == "PARAM":
         return Placeholder(tok.start, tok.end, ParamStyle.NUMERIC, number=int(tok.text[1:])), 1

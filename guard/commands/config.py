@@ -1,0 +1,115 @@
+"""``guard config [PATH]``: the configuration a command run at PATH would use, and where it came from.
+
+Every command finds its configuration the same way (``--config``, else upward from the scanned path or the
+current directory to the repository root); this command shows the result, so "why is my setting ignored?"
+has an answer without reading the search rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import click
+
+from guard import options
+from guard.config import Config, TableConfig, load_config
+from guard.envelope import emit_json
+from guard.errors import cli_errors
+from guard.model import Severity
+
+_DURATION_KEYS = {"warn_after", "error_after", "burst_window", "burst_min_span"}
+_INTERNAL = {"source", "root", "origin", "tables"}
+
+
+@click.command(name="config")
+@cli_errors
+@click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
+@options.config_option()
+@options.format_option()
+@options.output_option
+def config_command(path: Path, config_path: Path | None, output_format: str) -> None:
+    """Print the resolved configuration for PATH (default: .) and the file it came from."""
+    config = load_config(path, config_path)
+    if output_format == "json":
+        emit_json("config", config_payload(config))
+        return
+    click.echo(f"# source: {config.source or 'built-in defaults'} ({config.origin})")
+    click.echo(f"# project root: {config.root if config.root is not None else '(none: the scanned path)'}")
+    click.echo(render_toml(config), nl=False)
+
+
+def _value(key: str, value: Any) -> Any:
+    if isinstance(value, Severity):
+        return value.value
+    if key in _DURATION_KEYS and isinstance(value, float):
+        return format_duration(value)
+    return value
+
+
+def format_duration(seconds: float) -> str:
+    """86400.0 -> "1d", 90.0 -> "90s": the largest unit that divides evenly, as the config accepts it back."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _table_dict(table: TableConfig) -> dict[str, Any]:
+    return {
+        f.name: _value(f.name, getattr(table, f.name))
+        for f in dataclasses.fields(table)
+        if getattr(table, f.name) not in (None, [], "")
+    }
+
+
+def config_payload(config: Config) -> dict[str, Any]:
+    settings = {
+        f.name: _value(f.name, getattr(config, f.name)) for f in dataclasses.fields(config) if f.name not in _INTERNAL
+    }
+    return {
+        "source": config.source,
+        "origin": config.origin,
+        "project_root": str(config.root) if config.root is not None else None,
+        "settings": settings,
+        "tables": {name: _table_dict(table) for name, table in sorted(config.tables.items())},
+    }
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+#: Config attribute -> (TOML table, key) for the settings that live in a sub-table of guard.toml
+_NESTED = {
+    "freshness_columns": ("freshness", "columns"),
+    "warn_after": ("freshness", "warn_after"),
+    "error_after": ("freshness", "error_after"),
+    "burst_min_rows": ("burst", "min_rows"),
+    "burst_window": ("burst", "window"),
+    "burst_min_span": ("burst", "min_span"),
+}
+
+
+def render_toml(config: Config) -> str:
+    """The effective settings in guard.toml syntax (a file you could save and load back)."""
+    settings = config_payload(config)["settings"]
+    top = [f"{key} = {_toml(value)}" for key, value in settings.items() if key not in _NESTED]
+    sections: dict[str, list[str]] = {}
+    for attribute, (section, key) in _NESTED.items():
+        sections.setdefault(section, []).append(f"{key} = {_toml(settings[attribute])}")
+    lines = [*top]
+    for section, entries in sections.items():
+        lines += ["", f"[{section}]", *entries]
+    for name, table in sorted(config.tables.items()):
+        lines += ["", f'[tables."{name}"]', *(f"{k} = {_toml(v)}" for k, v in _table_dict(table).items())]
+    return "\n".join(lines) + "\n"
