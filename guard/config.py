@@ -6,6 +6,7 @@ One schema for every command, validated up front so a typo fails with the key an
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -408,3 +409,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def toml_value(value: Any) -> str:
+    """A value in TOML syntax, for files guard writes (``guard config``, ``guard init``). Strings use JSON's
+    escaping, which TOML basic strings accept, so quotes, backslashes and control characters survive."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -10,13 +10,12 @@ not read directly from the code is marked ``check``; the ``why`` lines are left 
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from guard.config import Config
+from guard.config import Config, toml_value
 from guard.model import ResolvedWrite, ScanResult, Severity
 from guard.scan import evidence
 
@@ -164,7 +163,7 @@ def _snake(name: str) -> str:
     return _CAMEL_HUMP.sub(r"_\1", name).lower()
 
 
-def render(proposals: Sequence[TableProposal], config: Config, scanned: str) -> str:
+def render_starter(proposals: Sequence[TableProposal], config: Config, scanned: str) -> str:
     """The starter ``guard.toml``: valid TOML, every value explained by a comment, owners' lines left open."""
     schemas = sorted({p.name.partition(".")[0] for p in proposals if "." in p.name} - {"public"})
     search_path = [*schemas, "public"] if schemas else list(config.search_path)
@@ -174,33 +173,28 @@ def render(proposals: Sequence[TableProposal], config: Config, scanned: str) -> 
         "# Fill in each table's `why` (what breaks when its created_at is wrong), then commit this file.",
         "# Reference: `guard rule GRD001`, docs/scan.md (configuration) and docs/rules/ranking.md.",
         "",
-        f"timestamp_column = {_toml(config.timestamp_column)}",
-        f"search_path = [{', '.join(_toml(s) for s in search_path)}]",
+        f"timestamp_column = {toml_value(config.timestamp_column)}",
+        f"search_path = [{', '.join(toml_value(s) for s in search_path)}]",
         "",
     ]
     if not proposals:
         lines.append("# No guarded table has writers in this tree: nothing to configure yet.")
     for p in proposals:
-        lines.append(f"[tables.{_toml(p.name)}]")
+        lines.append(f"[tables.{toml_value(p.name)}]")
         lines.append(
             f"# {p.writers} writer(s), {p.findings} finding(s)"
             + (f", DEFAULT {p.default}" if p.default else "")
             + (f"; evidence: {', '.join(p.evidence)}" if p.evidence else "")
         )
-        lines.append(f"severity = {_toml(p.severity.value)}  # from the evidence; raise or lower it as you see fit")
+        lines.append(f"severity = {toml_value(p.severity.value)}  # from the evidence; change it as you see fit")
         lines.append('why = ""  # TODO owner: what breaks when this table\'s creation time is wrong')
         if p.business_column:
-            lines.append(f"business_column = {_toml(p.business_column)}  # {p.business_note}")
+            lines.append(f"business_column = {toml_value(p.business_column)}  # {p.business_note}")
         else:
             lines.append('# business_column = ""  # no date-like column is set by the writers')
         if p.source_field:
-            lines.append(f"source_field = {_toml(p.source_field)}  # {p.source_note}")
+            lines.append(f"source_field = {toml_value(p.source_field)}  # {p.source_note}")
         else:
             lines.append('# source_field = ""  # the payload key holding the source creation time')
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _toml(value: str) -> str:
-    """A TOML basic string (JSON's escaping is a subset TOML accepts)."""
-    return json.dumps(value, ensure_ascii=False)

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from guard import options
-from guard.config import Config, TableConfig, load_config
+from guard.config import Config, TableConfig, load_config, toml_value
 from guard.envelope import emit_json
 from guard.errors import cli_errors
 from guard.model import Severity
@@ -77,18 +77,6 @@ def config_payload(config: Config) -> dict[str, Any]:
     }
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 #: Config attribute -> (TOML table, key) for the settings that live in a sub-table of guard.toml
 _NESTED = {
     "freshness_columns": ("freshness", "columns"),
@@ -103,13 +91,14 @@ _NESTED = {
 def render_toml(config: Config) -> str:
     """The effective settings in guard.toml syntax (a file you could save and load back)."""
     settings = config_payload(config)["settings"]
-    top = [f"{key} = {_toml(value)}" for key, value in settings.items() if key not in _NESTED]
+    # a None setting is one left unset (default_severity: rank by evidence): TOML has no null, leave it out
+    top = [f"{key} = {toml_value(v)}" for key, v in settings.items() if key not in _NESTED and v is not None]
     sections: dict[str, list[str]] = {}
     for attribute, (section, key) in _NESTED.items():
-        sections.setdefault(section, []).append(f"{key} = {_toml(settings[attribute])}")
+        sections.setdefault(section, []).append(f"{key} = {toml_value(settings[attribute])}")
     lines = [*top]
     for section, entries in sections.items():
         lines += ["", f"[{section}]", *entries]
     for name, table in sorted(config.tables.items()):
-        lines += ["", f'[tables."{name}"]', *(f"{k} = {_toml(v)}" for k, v in _table_dict(table).items())]
+        lines += ["", f'[tables."{name}"]', *(f"{k} = {toml_value(v)}" for k, v in _table_dict(table).items())]
     return "\n".join(lines) + "\n"

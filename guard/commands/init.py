@@ -37,7 +37,7 @@ def init(path: Path, config_path: Path | None, dsn: str | None, target_file: Pat
     """
     from guard.config import load_config
     from guard.scan.engine import scan as run_scan
-    from guard.starter import propose, render
+    from guard.starter import propose, render_starter
 
     if not path.is_dir():
         raise GuardError(f"{path}: not a directory; pass the repository to scan")
@@ -45,7 +45,7 @@ def init(path: Path, config_path: Path | None, dsn: str | None, target_file: Pat
     # Judge by evidence alone: severities already configured must not feed back into the proposal.
     config = dataclasses.replace(found, tables={}, default_severity=None)
     result = run_scan(path, config, dsn=dsn)
-    text = render(propose(result, config), config, scanned=str(path))
+    text = render_starter(propose(result, config), config, scanned=str(path))
     if print_only:
         click.echo(text, nl=False)
         raise SystemExit(EXIT_OK)
