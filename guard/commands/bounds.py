@@ -17,7 +17,7 @@ from guard import options
 from guard.bounds.display import compact, range_text
 from guard.bounds.evaluate import ERROR, FAILING, MetricResult, Reading, evaluate
 from guard.bounds.spec import Metric, load_metrics
-from guard.bounds.suggest import Suggestion, suggest
+from guard.bounds.suggest import OUTLIER, Suggestion, suggest
 from guard.envelope import emit_json, iso
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.watch import options as watch_options
@@ -64,6 +64,8 @@ def bounds(
     metrics = select_metrics(load_metrics(cfg.metrics, cfg.source), names, cfg.source)
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         moment = as_of or conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+        if moment.tzinfo is None:  # --as-of 2026-04-08 means midnight UTC, like every time guard prints
+            moment = moment.replace(tzinfo=dt.timezone.utc)
         if suggest_mode:
             proposals = [suggest(conn, m, moment, lookback, Decimal(str(margin))) for m in metrics]
         else:
@@ -190,7 +192,7 @@ def _render_suggestions(proposals: list[Suggestion], as_of: dt.datetime, lookbac
         if s.low is None or s.high is None:
             out.print(f"# no suggestion: {s.note}", markup=False)
             continue
-        values = [r.value for r in s.readings if r.value is not None]
+        values = [r.value for r in s.readings if r.value is not None and r not in s.outliers]
         out.print(f"min = {s.low}", markup=False)
         out.print(f"max = {s.high}", markup=False)
         observed = f"{compact(min(values), unit)} .. {compact(max(values), unit)}" if values else "-"
@@ -202,7 +204,7 @@ def _render_suggestions(proposals: list[Suggestion], as_of: dt.datetime, lookbac
         for r in s.outliers:
             assert r.start is not None
             out.print(
-                f"# left out: {r.start:%Y-%m-%d}..{r.end:%Y-%m-%d} = {compact(r.value, unit)} "
-                f"(over {s.metric.name} median x10 or under /10; check it with guard detect)",
+                f"# left out: {r.start:%Y-%m-%d}..{r.end:%Y-%m-%d} = {compact(r.value, unit)}, more than "
+                f"{OUTLIER}x away from the median: a phantom? check it with guard detect",
                 markup=False,
             )

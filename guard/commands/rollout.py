@@ -123,7 +123,7 @@ def render_rollout(rows: list[Row], since: dt.datetime, written: dict[str, Any] 
             style = _STYLE.get(r.verdict, "")
             verdict = f"[{style}]{r.verdict}[/{style}]"
             if r.blockers:
-                verdict += ": " + "; ".join(r.blockers)
+                verdict += "".join(f"\n- {blocker}" for blocker in r.blockers)
             table.add_row(
                 r.table, r.mode or "-", str(len({w.location for w in r.writers})),
                 str(len({u.location for u in r.unfixed})), f"{r.activity.violations:,}",
@@ -134,8 +134,12 @@ def render_rollout(rows: list[Row], since: dt.datetime, written: dict[str, Any] 
             if r.note:
                 out.print(f"[yellow]note:[/yellow] {r.table}: {r.note}", soft_wrap=True)
         ready = [r.table for r in rows if r.ready]
-        hint = ": guard rollout --apply-ready writes the revision" if ready and written is None else "."
-        out.print(f"{len(ready)} of {len(rows)} table(s) ready for enforce{hint}")
+        enforced = sum(r.verdict == ENFORCED for r in rows)
+        hint = " (guard rollout --apply-ready writes the revision)" if ready and written is None else ""
+        out.print(
+            f"{len(rows)} table(s): {len(ready)} ready for enforce{hint}, {enforced} enforced, "
+            f"{len(rows) - len(ready) - enforced} not yet"
+        )
     if written is not None:
         for table, reason in written["skipped"].items():
             out.print(f"skipped {table}: {reason}")

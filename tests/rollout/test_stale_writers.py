@@ -89,7 +89,7 @@ def test_doctor_shows_stale_writers_and_rollout_verdicts(warehouse: str) -> None
     verdicts = {t["table"]: t for t in rollout["tables"]}
     assert verdicts["titan.invoices"]["verdict"] == "not ready"
     assert verdicts["titan.invoices"]["blockers"][0] == "1 unfixed writer(s): titan/api/estimates.py:8"
-    assert verdicts["titan.invoices"]["blockers"][1].startswith("1 violation(s) logged since")
+    assert verdicts["titan.invoices"]["blockers"][1].startswith("1 violation(s) in the window (last ")
     assert verdicts["titan.call_logs"]["verdict"] == "not protected"
     assert "1 table(s) logged violations in the window" in rollout["summary"]
     text = guard("doctor", "--dsn", warehouse, "--config", CONFIG, "--repo", str(EXAMPLE)).stdout
