@@ -142,9 +142,11 @@ def _detect_section(conn: psycopg.Connection, cfg: Config) -> Section:
     settings = BurstSettings.from_config(cfg)
     tables = tables_to_scan(list_tables(conn, cfg.search_path), cfg)
     scans = [scan_table(conn, table, cfg, settings) for table in tables]
-    bursts = [burst for scan in scans for burst in scan.bursts]
+    bursts = [burst for scan in scans for burst in scan.open_bursts]
+    handled = sum(len(scan.bursts) - len(scan.open_bursts) for scan in scans)
     details = [
-        f"{b.table}: {b.rows:,} rows at {iso(b.window_start)} (burst {b.id}"
+        f"{b.table}: {b.remaining_rows:,} rows at {iso(b.window_start)} (burst {b.id}"
+        + (f", {b.quarantined_rows:,} already quarantined" if b.quarantined_rows else "")
         + (f", {b.business_column} spans {b.business_span_days:,.0f} days" if b.business_span_days is not None else "")
         + ")"
         for b in bursts[:SHOWN]
@@ -154,10 +156,22 @@ def _detect_section(conn: psycopg.Connection, cfg: Config) -> Section:
     return Section(
         name="detect",
         exit_code=EXIT_FINDINGS if bursts else EXIT_OK,
-        summary=f"{len(bursts)} phantom burst(s) in {len(tables)} table(s) scanned",
+        summary=f"{len(bursts)} phantom burst(s) in {len(tables)} table(s) scanned"
+        + (f", {handled} handled (fully quarantined)" if handled else ""),
         details=details,
         data={
-            "bursts": [{"id": b.id, "table": b.table, "rows": b.rows, "window_start": b.window_start} for b in bursts]
+            "bursts": [
+                {
+                    "id": b.id,
+                    "table": b.table,
+                    "rows": b.rows,
+                    "remaining_rows": b.remaining_rows,
+                    "status": b.status,
+                    "window_start": b.window_start,
+                }
+                for b in bursts
+            ],
+            "handled_bursts": handled,
         },
     )
 
