@@ -23,14 +23,14 @@ from guard.scan.discover import discover
 
 
 @dataclass(frozen=True)
-class Scope:
+class PartialScope:
     """Scan ``root``; report only what lies in ``prefixes`` (relative, ``/``-separated; a file or a directory)."""
 
     root: Path
     prefixes: tuple[str, ...]
 
 
-def project_scope(paths: Sequence[Path], config: Config) -> Scope | None:
+def project_scope(paths: Sequence[Path], config: Config) -> PartialScope | None:
     """The project scope of ``paths``, or None when they are scanned on their own.
 
     They are widened to the project when the configuration was found by the upward search (so its directory
@@ -51,7 +51,7 @@ def project_scope(paths: Sequence[Path], config: Config) -> Scope | None:
         if relative == ".":
             return None
         prefixes.append(relative)
-    return Scope(root=root, prefixes=tuple(prefixes))
+    return PartialScope(root=root, prefixes=tuple(prefixes))
 
 
 def _absolute(path: Path) -> Path:
@@ -64,7 +64,7 @@ def _inside(relpath: str, prefixes: tuple[str, ...]) -> bool:
     return any(relpath == prefix or relpath.startswith(prefix + "/") for prefix in prefixes)
 
 
-def restrict(result: ScanResult, scope: Scope, config: Config) -> ScanResult:
+def restrict(result: ScanResult, scope: PartialScope, config: Config) -> ScanResult:
     """The result with findings, writes and file diagnostics limited to the scope's paths.
 
     ``tables`` and ``catalog`` stay whole: they describe the project's tables, which is what the scope's
