@@ -22,11 +22,12 @@ from guard.bounds.display import compact, range_text
 from guard.bounds.evaluate import ERROR as METRIC_ERROR
 from guard.bounds.evaluate import FAILING, evaluate
 from guard.bounds.spec import load_metrics
-from guard.config import Config, ConfigError, load_config
+from guard.config import Config, ConfigError
 from guard.db.status import guard_installed, guarded_tables
 from guard.envelope import emit_json
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors, db_error_summary
-from guard.rollout.blast import BlastRadius, blast_radius
+from guard.rollout.blast import BlastRadius
+from guard.rollout.inputs import blast_options, command_config, optional_blast
 from guard.rollout.stale import stale_writers
 from guard.rollout.verdict import ENFORCED, NOT_READY, READY, UNPROTECTED, rollout_rows
 from guard.watch import options as watch_options
@@ -58,9 +59,7 @@ class Section:
     ["problem"], default="problem", help="Exit with the worst section's code (1 problem, 2 a check failed)."
 )
 @watch_options.statement_timeout_option
-@click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
-              help="A `guard scan --format json` report: adds rollout verdicts and stale tables' writers.")  # fmt: skip
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --scan, scanning PATH now.")
+@blast_options("A `guard scan --format json` report: adds rollout verdicts and stale tables' writers.")
 @click.option("--window", type=watch_options.DURATION, default="7d", show_default=True,
               help="Rollout window: violations logged since then block enforce.")  # fmt: skip
 def doctor(
@@ -75,8 +74,8 @@ def doctor(
 ) -> None:
     """One-screen health check: guard status, phantom bursts, stale tables (with their writers), rollout
     verdicts and metric bounds (exit code = worst)."""
-    cfg = options.database_config(config_path) if repo is None else load_config(repo, config_path)
-    blast = blast_radius(scan_report, repo, cfg) if scan_report is not None or repo is not None else None
+    cfg = command_config(repo, config_path)
+    blast = optional_blast(scan_report, repo, cfg)
     checks: list[tuple[str, Callable[[psycopg.Connection, Config], Section]]] = [
         ("guard", _guard_section),
         ("detect", _detect_section),

@@ -12,12 +12,13 @@ from typing import Any
 import click
 
 from guard import options
-from guard.config import Config, load_config
+from guard.config import Config
 from guard.db.history import planned_modes
 from guard.db.revision import write_revision
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
 from guard.rollout.blast import blast_radius
+from guard.rollout.inputs import blast_options, command_config
 from guard.rollout.plan import SET_MODE, SKIP, Step, render_steps, summary_message
 from guard.rollout.verdict import ENFORCED, READY, Row, rollout_rows
 from guard.watch import options as watch_options
@@ -35,9 +36,7 @@ _STYLE = {READY: "green", ENFORCED: "green", "not ready": "bold red", "not prote
 @options.output_option
 @options.fail_on_option(["not-ready"], default="not-ready", help="Exit 1 when a table is not ready for enforce.")
 @watch_options.statement_timeout_option
-@click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
-              help="A `guard scan --format json` report: the blast radius.")  # fmt: skip
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Scan this repository now instead.")
+@blast_options("A `guard scan --format json` report: the blast radius.")
 @click.option("--window", type=watch_options.DURATION, default="7d", show_default=True,
               help="Violations, quarantined rows and bursts are counted over this window.")  # fmt: skip
 @click.option("--apply-ready", is_flag=True, help="Write the revision moving every ready table to enforce.")
@@ -58,7 +57,7 @@ def rollout(
 ) -> None:
     """One row per table in the blast radius: mode, writers in code, writers still unfixed, violations and
     quarantined rows in the window, bursts, and the verdict (ready for enforce, or what blocks it)."""
-    cfg = load_config(repo or Path.cwd(), config_path)
+    cfg = command_config(repo, config_path)
     blast = blast_radius(scan_report, repo, cfg)
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         now = conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
