@@ -85,7 +85,7 @@ def test_dry_run_diff_applies_with_git_and_matches_apply(titan: Path, tmp_path: 
 def test_apply_backs_up_then_second_run_and_rescan_are_clean(titan: Path) -> None:
     before = snapshot(titan)
     result = guard_patch(str(titan), "--apply")
-    assert "wrote 11 file(s)" in result.stderr  # every file with a GRD001 site but the legacy one
+    assert "wrote 12 file(s)" in result.stderr  # every file with a GRD001 site but the legacy one (JS included)
     [backup_root] = [p for p in (titan / ".guard-backup").iterdir() if p.is_dir()]
     assert (titan / ".guard-backup" / ".gitignore").read_text().strip().endswith("*")
     backups = snapshot(backup_root)

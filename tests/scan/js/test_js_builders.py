@@ -268,3 +268,23 @@ export class JobsService {
         (15, "titan.jobs", (HOLE,)),
     ]
     assert found[1].kind == "upsert" and found[0].entity == "typeorm:src/entity/Job.ts#Job"
+
+
+def test_drizzle_shared_column_helpers_spreads_and_orm_defaults(tmp_path: Path) -> None:
+    files = {
+        "src/db/helpers.ts": """\
+import { timestamp } from 'drizzle-orm/pg-core';
+export const createdAt = timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+export const timestamps = () => ({ updatedAt: timestamp('updated_at').defaultNow() });
+""",
+        "src/db/schema.ts": """\
+import { pgTable, text, bigint } from 'drizzle-orm/pg-core';
+import { createdAt, timestamps } from './helpers';
+export const users = pgTable('users', { name: text('name'), createdAt, ...timestamps() });
+export const hits = pgTable('hits', { at: bigint({ mode: 'number' }).$defaultFn(() => Date.now()) });
+""",
+    }
+    facts = {f.table: f for f in facts_in(tmp_path, files)}
+    assert facts["users"].columns == ("updated_at", "name", "created_at")
+    assert dict(facts["users"].defaults) == {"updated_at": "now()", "created_at": "now()"}
+    assert dict(facts["hits"].default_kinds) == {"at": "orm"}

@@ -24,13 +24,9 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 ANCHORS = (b"insert", b"createtable", b"altertable")
-_INSERTS = (
-    "(call_expression function: (member_expression property: (property_identifier) @p "
-    '(#any-of? @p "insert" "batchInsert"))) @c'
-)
-_SCHEMA = (
-    "(call_expression function: (member_expression property: (property_identifier) @p "
-    '(#any-of? @p "createTable" "createTableIfNotExists" "alterTable" "table" "dropTable" "dropTableIfExists"))) @c'
+_INSERT_METHODS = frozenset({"insert", "batchInsert"})
+_SCHEMA_METHODS = frozenset(
+    {"createTable", "createTableIfNotExists", "alterTable", "table", "dropTable", "dropTableIfExists"}
 )
 _TABLE_METHODS = frozenset({"table", "into", "from"})
 #: knex column builders (``t.<type>('name', ...)``); anything else on the table builder is not a column.
@@ -48,13 +44,13 @@ def extract(ctx: JsContext) -> None:
     low = ctx.source.data.lower()
     if b"insert" in low:
         seen: set[int] = set()
-        for call in ctx.captures(_INSERTS).get("c", []):
+        for call in ctx.source.method_calls(_INSERT_METHODS):
             top = outermost_call(call)
             if top.id not in seen:
                 seen.add(top.id)
                 _write(ctx, top)
     if b"createtable" in low or b"altertable" in low or b".table(" in low:
-        for call in ctx.captures(_SCHEMA).get("c", []):
+        for call in ctx.source.method_calls(_SCHEMA_METHODS):
             _schema_call(ctx, call)
 
 
@@ -158,7 +154,7 @@ def _columns(ctx: JsContext, builder: Node | None) -> tuple[list[str], dict[str,
     body = builder.child_by_field_name("body")
     if param is None or body is None:
         return columns, defaults, dropped
-    for statement_call in ctx.source.captures("(call_expression) @c", body).get("c", []):
+    for statement_call in ctx.source.nodes("call_expression", body):
         parent = statement_call.parent
         if parent is not None and parent.type == "member_expression":
             continue  # only whole chains: t.timestamp('x').defaultTo(...) is read from its last call
