@@ -97,11 +97,11 @@ class JsModule:
                 exported = declaration.parent is not None and declaration.parent.type == "export_statement"
                 if scope.type == "program" and exported:
                     self.exports[name] = binding
-        if b"class" in self.source.data:
-            for klass in self.source.nodes("class_declaration"):
-                scope, name_node = _scope_of(klass), klass.child_by_field_name("name")
+        for kind in ("class_declaration", "function_declaration"):  # classes (entities) and helper functions
+            for declared in self.source.nodes(kind):
+                scope, name_node = _scope_of(declared), declared.child_by_field_name("name")
                 if scope is not None and name_node is not None:
-                    self.scoped.setdefault((scope.id, text(name_node)), Binding(value=klass))
+                    self.scoped.setdefault((scope.id, text(name_node)), Binding(value=declared))
         for statement in self.source.root.named_children:
             if statement.type == "import_statement":
                 self._import(statement)
@@ -260,6 +260,10 @@ def object_entries(source: JsSource, node: Node) -> list[tuple[str, Node]]:
                 entries.append((key, value))
         elif child.type == "shorthand_property_identifier":
             entries.append((source.text(child), child))
+        elif child.type == "method_definition":  # { helper(table) { ... } }: the method is the value
+            key = property_key(source, child.child_by_field_name("name"))
+            if key is not None:
+                entries.append((key, child))
     return entries
 
 

@@ -63,7 +63,7 @@ def _object_keys(ev: Evaluator, node: Node, depth: int) -> tuple[str, ...] | Non
                 return None  # { [name]: value }: the column is not known
         elif child.type not in ("shorthand_property_identifier", "method_definition", "comment"):
             return None
-    keys.extend(key for key, _value in object_entries(ev.source, node))
+    keys.extend(key for key, value in object_entries(ev.source, node) if value.type != "method_definition")
     return tuple(dict.fromkeys(keys))
 
 

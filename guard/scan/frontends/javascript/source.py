@@ -72,6 +72,7 @@ INDEXED_KINDS = (
     "call_expression",
     "variable_declarator",
     "class_declaration",
+    "function_declaration",
     "return_statement",
     "assignment_expression",
     "augmented_assignment_expression",
