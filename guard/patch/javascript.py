@@ -83,7 +83,7 @@ def _as_latin1(text: str) -> str:
     return text.encode("utf-8").decode("latin-1")
 
 
-def parse_problem(before: str, after: str, relpath: str) -> str | None:
+def js_parse_problem(before: str, after: str, relpath: str) -> str | None:
     """Why the patched file does not parse (None if it does, or if the original did not parse either)."""
     if JsSource.parse(before.encode(), relpath).parse_errors():
         return None

@@ -18,8 +18,7 @@ from pathlib import Path
 
 from guard.config import Config
 from guard.model import Finding, ResolvedWrite, ScanResult
-from guard.patch.javascript import parse_problem as javascript_parse_problem
-from guard.patch.javascript import patch_javascript
+from guard.patch.javascript import js_parse_problem, patch_javascript
 from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
 from guard.patch.sql_files import parses, patch_sql
 from guard.scan.engine import available_cores
@@ -266,7 +265,7 @@ def parse_problem(language: str, before: str, after: str, relpath: str = "") -> 
             return f"line {exc.lineno}: {exc.msg}"
         return None
     if language == "javascript":
-        return javascript_parse_problem(before, after, relpath)
+        return js_parse_problem(before, after, relpath)
     if parses(before) is not None:
         return None
     return parses(after)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from guard.cli import cli
 from guard.config import load_config
-from guard.patch.javascript import parse_problem, patch_javascript
+from guard.patch.javascript import js_parse_problem, patch_javascript
 from guard.patch.site import PatchSite, ValueSource
 from guard.scan.engine import scan
 
@@ -35,7 +35,7 @@ export async function load(client: Client, job: Job) {
     assert "await client.query(INSERT, [job.id, job.name, job.createdOn]);" in patched
     assert "'INSERT INTO titan.jobs (id, created_at) VALUES ($1, $2)', [job.id, job.createdOn]" in patched
     assert "VALUES ($1, $2) RETURNING id', values: [job.id, job.createdOn] }" in patched
-    assert parse_problem(text, patched, "a.ts") is None
+    assert js_parse_problem(text, patched, "a.ts") is None
 
 
 def test_tagged_template_gets_a_substitution_and_fallback_is_flagged() -> None:
