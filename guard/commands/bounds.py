@@ -1,7 +1,7 @@
 """``guard bounds``: the numbers people report, checked against their expected range (exit 1 on a breach).
 
 "No metric said '$6.4M for a two-tech shop is outside the expected $20K-$200K range'." Metrics are declared
-in config (``[metrics.NAME]``, see docs/bounds.md) and run in a READ ONLY transaction with a statement timeout.
+in config (``[metrics.NAME]``, see `guard docs bounds`) and run in a READ ONLY transaction with a statement timeout.
 """
 
 from __future__ import annotations
