@@ -18,9 +18,9 @@ from guard.bounds.display import compact, range_text
 from guard.bounds.evaluate import ERROR, FAILING, MetricResult, Reading, evaluate
 from guard.bounds.spec import Metric, load_metrics
 from guard.bounds.suggest import OUTLIER, Suggestion, suggest
+from guard.commands import time_options
 from guard.envelope import emit_json, iso
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
-from guard.watch import options as watch_options
 from guard.watch.output import console
 from guard.watch.session import transaction
 
@@ -35,11 +35,11 @@ _LABEL = {"no_value": "no value", "low_sample": "low sample", "no_history": "no 
 @options.format_option()
 @options.output_option
 @options.fail_on_option(["breach"], default="breach", help="Exit 1 on a breach or a NULL value.")
-@watch_options.statement_timeout_option
+@time_options.statement_timeout_option
 @click.option("--metric", "names", multiple=True, help="Only this metric (repeatable; default: every metric).")
-@click.option("--as-of", type=watch_options.SINCE, help="Evaluate as if now were this time (ISO, or a duration ago).")
+@click.option("--as-of", type=time_options.SINCE, help="Evaluate as if now were this time (ISO, or a duration ago).")
 @click.option("--suggest", "suggest_mode", is_flag=True, help="Propose min/max from the metric's recent past.")
-@click.option("--lookback", type=watch_options.DURATION, default="90d", show_default=True,
+@click.option("--lookback", type=time_options.DURATION, default="90d", show_default=True,
               help="With --suggest: how far back to learn from.")  # fmt: skip
 @click.option("--margin", type=click.FloatRange(min=1.0, min_open=True), default=2.0, show_default=True,
               help="With --suggest: widen the observed range by this factor on each side.")  # fmt: skip

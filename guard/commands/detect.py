@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from guard import options
+from guard.commands import time_options
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
-from guard.watch import options as watch_options
 from guard.watch.catalog import list_tables, resolve_table
 from guard.watch.detect import HANDLED, PARTLY, Burst, BurstSettings, TableScan, scan_table, tables_to_scan
 from guard.watch.output import console, short_time
@@ -24,13 +24,13 @@ from guard.watch.session import transaction
 @options.table_option(multiple=True, help="Table to scan (repeatable). Default: every table "
                       "with the timestamp column in the configured search_path schemas.")  # fmt: skip
 @click.option(
-    "--since", type=watch_options.SINCE, default=None, help="Only rows stamped at or after this (ISO or e.g. 30d)."
+    "--since", type=time_options.SINCE, default=None, help="Only rows stamped at or after this (ISO or e.g. 30d)."
 )
 @click.option(
-    "--window", type=watch_options.DURATION, default=None, help="Burst window (config burst.window, default 1m)."
+    "--window", type=time_options.DURATION, default=None, help="Burst window (config burst.window, default 1m)."
 )
 @click.option("--min-rows", type=int, default=None, help="Rows a window needs to count (config burst.min_rows).")
-@click.option("--min-span", type=watch_options.DURATION, default=None,
+@click.option("--min-span", type=time_options.DURATION, default=None,
               help="Business dates must span more than this (config burst.min_span, default 180d).")  # fmt: skip
 @options.config_option()
 @options.format_option()
@@ -39,7 +39,7 @@ from guard.watch.session import transaction
     ["burst"], default="burst", help="Exit 1 when a burst has rows outside quarantine (fully quarantined: handled)."
 )
 @options.quiet_option()
-@watch_options.statement_timeout_option
+@time_options.statement_timeout_option
 def detect(
     dsn: str,
     tables: tuple[str, ...],

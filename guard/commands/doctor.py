@@ -22,6 +22,7 @@ from guard.bounds.display import compact, range_text
 from guard.bounds.evaluate import ERROR as METRIC_ERROR
 from guard.bounds.evaluate import FAILING, evaluate
 from guard.bounds.spec import load_metrics
+from guard.commands import time_options
 from guard.config import Config, ConfigError
 from guard.db.status import guard_installed, guarded_tables
 from guard.envelope import emit_json
@@ -30,7 +31,6 @@ from guard.rollout.blast import BlastRadius
 from guard.rollout.inputs import blast_options, command_config, optional_blast
 from guard.rollout.stale import stale_writers
 from guard.rollout.verdict import ENFORCED, NOT_READY, READY, UNPROTECTED, rollout_rows
-from guard.watch import options as watch_options
 from guard.watch.catalog import GUARD_SCHEMA, list_tables
 from guard.watch.detect import BurstSettings, scan_table, tables_to_scan
 from guard.watch.freshness import ERROR, WARN, inventory
@@ -58,9 +58,9 @@ class Section:
 @options.fail_on_option(
     ["problem"], default="problem", help="Exit with the worst section's code (1 problem, 2 a check failed)."
 )
-@watch_options.statement_timeout_option
+@time_options.statement_timeout_option
 @blast_options("A `guard scan --format json` report: adds rollout verdicts and stale tables' writers.")
-@click.option("--window", type=watch_options.DURATION, default="7d", show_default=True,
+@click.option("--window", type=time_options.DURATION, default="7d", show_default=True,
               help="Rollout window: violations logged since then block enforce.")  # fmt: skip
 def doctor(
     dsn: str,

@@ -8,12 +8,12 @@ from typing import Any
 import click
 
 from guard import options
+from guard.commands import time_options
 from guard.config import Config
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.rollout.inputs import blast_options, command_config, optional_blast
 from guard.rollout.stale import StaleTable, stale_writers, writer_note
-from guard.watch import options as watch_options
 from guard.watch.catalog import GUARD_SCHEMA, list_tables, missing_schemas
 from guard.watch.freshness import LEVELS, STATUS_LEVEL, Freshness, inventory, worst_level
 from guard.watch.output import console, hours, short_time
@@ -31,7 +31,7 @@ _LABEL = {"no_timestamp_column": "no timestamp column", "timed_out": "timed out"
 @options.config_option()
 @options.format_option()
 @options.output_option
-@watch_options.statement_timeout_option
+@time_options.statement_timeout_option
 @blast_options("A `guard scan --format json` report: name each stale table's writers.")
 def freshness(
     dsn: str,

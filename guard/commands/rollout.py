@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from guard import options
+from guard.commands import time_options
 from guard.config import Config
 from guard.db.history import planned_modes
 from guard.db.revision import write_revision
@@ -21,7 +22,6 @@ from guard.rollout.blast import blast_radius
 from guard.rollout.inputs import blast_options, command_config
 from guard.rollout.plan import SET_MODE, SKIP, Step, render_steps, summary_message
 from guard.rollout.verdict import ENFORCED, READY, Row, rollout_rows
-from guard.watch import options as watch_options
 from guard.watch.output import console
 from guard.watch.session import transaction
 
@@ -35,9 +35,9 @@ _STYLE = {READY: "green", ENFORCED: "green", "not ready": "bold red", "not prote
 @options.format_option()
 @options.output_option
 @options.fail_on_option(["not-ready"], default="not-ready", help="Exit 1 when a table is not ready for enforce.")
-@watch_options.statement_timeout_option
+@time_options.statement_timeout_option
 @blast_options("A `guard scan --format json` report: the blast radius.")
-@click.option("--window", type=watch_options.DURATION, default="7d", show_default=True,
+@click.option("--window", type=time_options.DURATION, default="7d", show_default=True,
               help="Violations, quarantined rows and bursts are counted over this window.")  # fmt: skip
 @click.option("--apply-ready", is_flag=True, help="Write the revision moving every ready table to enforce.")
 @click.option(
