@@ -41,18 +41,19 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECAS
 def parse_duration(value: str | int | float) -> float:
     """``"24h"`` -> 86400.0 seconds. Raises ValueError with a message fit for the user (no traceback needed)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"{value!r} is not a duration; write a number and a unit, such as {EXAMPLES}")
+        raise ValueError(f"not a duration: {value!r}; write a number and a unit, such as {EXAMPLES}")
     if isinstance(value, int | float):
         raise ValueError(f"{value:g} has no unit; write a number and a unit, such as {EXAMPLES}")
     match = _DURATION.match(value)
     if not match:
-        raise ValueError(f"{value!r} is not a duration; write a number and a unit, such as {EXAMPLES}")
+        raise ValueError(f"not a duration: {value!r}; write a number and a unit, such as {EXAMPLES}")
     number, unit = match.groups()
     if not unit:
         raise ValueError(f"{value.strip()!r} has no unit; write a number and a unit, such as {EXAMPLES}")
     seconds = UNITS.get(unit.lower())
     if seconds is None:
-        raise ValueError(f"{value.strip()!r}: unknown unit {unit!r}; use ms, s, m, h, d or w (e.g. {EXAMPLES})")
+        known = "ms, s, m, h, d or w"
+        raise ValueError(f"not a duration: {value.strip()!r} (unknown unit {unit!r}); use {known}, e.g. {EXAMPLES}")
     return float(number) * seconds
 
 
