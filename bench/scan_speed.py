@@ -5,6 +5,9 @@
 2. A generated repository of ~250k lines of Python with ~200 SQL writes in the styles guard reads (literals,
    constants, f-strings, ``.format``, ``text()``, ``psycopg.sql``, ``.sql`` files with functions), scanned
    with the CLI; target: about one second on two cores.
+3. A generated ~100k-line JavaScript/TypeScript tree (node-postgres, templates, postgres.js, knex, Drizzle,
+   Prisma), timed next to the Python figure of the same run; and the Python tree scanned in-process with and
+   without the JS/TS front-ends registered, to show a tree without JS/TS files does not pay for them.
 
 With ``--baseline-tree DIR`` (a directory holding another version's ``guard/`` package, e.g. from
 ``git archive <commit> guard | tar -x -C DIR``), every measurement is repeated with that version in the same run,
@@ -229,6 +232,15 @@ class Handler{n}:
 '''
 
 
+def padded(parts: list[str], filler: str, file_lines: int) -> str:
+    """The module's parts followed by numbered copies of ordinary code until it has ``file_lines`` lines."""
+    n = 0
+    while sum(p.count("\n") for p in parts) < file_lines:
+        parts.append(filler.format(n=n))
+        n += 1
+    return "".join(parts)
+
+
 def generate_repo(root: Path, lines: int, writes: int) -> tuple[int, int]:
     """Python modules of ordinary code plus ``writes`` SQL writes spread over them; returns (files, lines)."""
     rng = random.Random(7)
@@ -255,17 +267,157 @@ def generate_repo(root: Path, lines: int, writes: int) -> tuple[int, int]:
             parts.append('ORDER_SQL = "INSERT INTO app.orders (customer_id, total) VALUES (%s, %s)"\n')
         for w, body in enumerate(bodies):
             parts.append(f"\n\ndef write_{w}(cur, session, c, t, at, k, payload, body, table, rows, fh):\n    {body}\n")
-        n = 0
-        while sum(p.count("\n") for p in parts) < file_lines:
-            parts.append(FILLER.format(n=n))
-            n += 1
-        text = "".join(parts)
+        text = padded(parts, FILLER, file_lines)
         (package / f"module_{index}.py").write_text(text)
         written += text.count("\n")
     return count + 2, written
 
 
-def bench_synthetic(lines: int, writes: int, jobs: int | None, baseline: Path | None = None) -> None:
+JS_SCHEMA = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Order {
+  id         Int      @id @default(autoincrement())
+  customerId Int      @map("customer_id")
+  total      Decimal
+  createdAt  DateTime @default(now()) @map("created_at")
+  @@map("orders")
+  @@schema("app")
+}
+"""
+
+JS_TABLES = """import { pgSchema, serial, text, timestamp } from 'drizzle-orm/pg-core';
+export const app = pgSchema('app');
+export const events = app.table('events', {
+  id: serial('id').primaryKey(),
+  kind: text('kind'),
+  createdAt: timestamp('created_at').defaultNow(),
+});
+"""
+
+JS_WRITERS = [
+    "await client.query('INSERT INTO app.orders (customer_id, total) VALUES ($1, $2)', [o.customer, o.total]);",
+    "await client.query(ORDER_SQL, [o.customer, o.total]);",
+    "await pool.query({ text: `INSERT INTO app.orders (customer_id, total, created_at) VALUES ($1, $2, $3)`, "
+    "values: [o.customer, o.total, o.at] });",
+    "await sql`insert into app.events ${sql(rows, 'kind', 'payload')}`;",
+    "await knex('app.notes').insert(rows.map((r) => ({ body: r.body })));",
+    "await db.insert(events).values({ kind: o.kind });",
+    "await prisma.order.createMany({ data: rows.map((r) => ({ customerId: r.c, total: r.t })) });",
+]
+
+JS_FILLER = """
+export class Handler{n} {{
+  constructor(config) {{
+    this.config = config;
+    this.cache = new Map();
+  }}
+
+  validate(payload) {{
+    if (typeof payload !== 'object' || payload === null) {{
+      throw new TypeError(`payload must be an object, got ${{typeof payload}}`);
+    }}
+    const missing = ['id', 'total'].filter((key) => !(key in payload));
+    if (missing.length) throw new Error(missing.join(', '));
+    return payload;
+  }}
+
+  total(items) {{
+    const subtotal = items.reduce((sum, item) => sum + item.price * item.qty, 0);
+    return subtotal + Math.round(subtotal * (this.config.tax ?? 0.2) * 100) / 100;
+  }}
+
+  describe(order) {{
+    return `order ${{order.id}} for ${{order.customer ?? 'unknown'}}: ${{this.total(order.items)}}`;
+  }}
+}}
+"""
+
+
+def generate_js_repo(root: Path, lines: int, writes: int) -> tuple[int, int]:
+    """JS/TS modules of ordinary code plus ``writes`` writes in the JS styles guard reads; (files, lines)."""
+    rng = random.Random(11)
+    (root / "db").mkdir(parents=True)
+    (root / "db" / "schema.sql").write_text(SCHEMA)
+    (root / "prisma").mkdir()
+    (root / "prisma" / "schema.prisma").write_text(JS_SCHEMA)
+    (root / "src").mkdir()
+    (root / "src" / "tables.ts").write_text(JS_TABLES)
+    file_lines = 250
+    count = max(1, lines // file_lines)
+    per_file = [0] * count
+    for _ in range(writes):
+        per_file[rng.randrange(count)] += 1
+    written = SCHEMA.count("\n") + JS_SCHEMA.count("\n") + JS_TABLES.count("\n")
+    suffixes = (".ts", ".js", ".tsx", ".mjs")
+    for index in range(count):
+        package = root / "src" / f"pkg{index // 50}"
+        package.mkdir(parents=True, exist_ok=True)
+        parts = ["import { events } from '../tables';\n\n"]
+        bodies = [JS_WRITERS[rng.randrange(len(JS_WRITERS))] for _ in range(per_file[index])]
+        if any("ORDER_SQL" in body for body in bodies):
+            parts.append("const ORDER_SQL = 'INSERT INTO app.orders (customer_id, total) VALUES ($1, $2)';\n")
+        for w, body in enumerate(bodies):
+            parts.append(
+                f"\nexport async function write{w}(client, pool, sql, knex, db, prisma, o, rows) {{\n  {body}\n}}\n"
+            )
+        text = padded(parts, JS_FILLER, file_lines)
+        (package / f"module_{index}{suffixes[index % len(suffixes)]}").write_text(text)
+        written += text.count("\n")
+    return count + 3, written
+
+
+def bench_javascript(lines: int, writes: int, jobs: int | None) -> float:
+    """Time the generated JS/TS tree with the CLI (best of 3); returns the best wall time."""
+    print(f"== generated JS/TS repository: ~{lines:,} lines, ~{writes} writes")
+    with tempfile.TemporaryDirectory(prefix="guard-bench-js-") as tmp:
+        root = Path(tmp)
+        files, total_lines = generate_js_repo(root, lines, writes)
+        runs = [time_guard(root, jobs) for _ in range(3)]
+        best, best_cpu, document = min(runs, key=lambda run: run[0])
+        print(
+            f"{files} files, {total_lines:,} lines: {len(document['writes'])} writes found, "
+            f"{len(document['findings'])} findings\n"
+            f"  guard scan (CLI, best of 3, incl. interpreter start): {best:.2f} s "
+            f"({total_lines / best:,.0f} lines/s), {best_cpu:.2f} s CPU; runs: {', '.join(f'{r[0]:.2f}' for r in runs)}"
+        )
+        return best
+
+
+def bench_no_js_cost(lines: int, writes: int, jobs: int | None) -> None:
+    """The Python tree scanned in-process with the JS/TS front-ends registered and unregistered, interleaved."""
+    from guard.config import Config
+    from guard.scan.engine import scan
+    from guard.scan.frontends import FRONTENDS
+    from guard.scan.frontends.javascript import FRONTEND, PRISMA_FRONTEND
+
+    print("== tree without JS/TS files: engine in-process, JS/TS front-ends registered vs not (best of 3 each)")
+    with tempfile.TemporaryDirectory(prefix="guard-bench-nojs-") as tmp:
+        root = Path(tmp)
+        generate_repo(root, lines, writes)
+        timings: dict[str, list[float]] = {"with": [], "without": []}
+        for _ in range(3):
+            for variant in ("without", "with"):
+                if variant == "without":
+                    FRONTENDS.unregister(FRONTEND.name)
+                    FRONTENDS.unregister(PRISMA_FRONTEND.name)
+                else:
+                    FRONTENDS.register(FRONTEND)
+                    FRONTENDS.register(PRISMA_FRONTEND)
+                started = time.perf_counter()
+                scan(root, Config(), jobs=jobs)
+                timings[variant].append(time.perf_counter() - started)
+        before, after = min(timings["without"]), min(timings["with"])
+        loaded = "tree_sitter" in sys.modules
+        print(
+            f"  without JS/TS front-ends (before): {before:.2f} s; with them (after): {after:.2f} s; "
+            f"ratio {after / before:.2f}x; tree-sitter imported: {loaded}"
+        )
+
+
+def bench_synthetic(lines: int, writes: int, jobs: int | None, baseline: Path | None = None) -> float:
     print(f"== generated repository: ~{lines:,} lines, ~{writes} SQL writes")
     with tempfile.TemporaryDirectory(prefix="guard-bench-") as tmp:
         root = Path(tmp)
@@ -291,6 +443,7 @@ def bench_synthetic(lines: int, writes: int, jobs: int | None, baseline: Path | 
             f"  cores available: {available_cores()}, "
             f"load average now: {os.getloadavg()[0]:.1f} (wall times inflate when other work shares the cores)"
         )
+        return best
 
 
 def main() -> None:
@@ -299,7 +452,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--synthetic-lines", type=int, default=250_000)
     parser.add_argument("--synthetic-writes", type=int, default=200)
-    parser.add_argument("--skip-tree", action="store_true", help="only run the generated-repository benchmark")
+    parser.add_argument("--js-lines", type=int, default=100_000)
+    parser.add_argument("--skip-tree", action="store_true", help="only run the generated-repository benchmarks")
     parser.add_argument("--baseline-tree", type=Path, help="a directory holding another version's guard/ to compare")
     parser.add_argument("--tree-runs", type=int, default=1, help="runs per large tree (best counts)")
     args = parser.parse_args()
@@ -308,7 +462,14 @@ def main() -> None:
         parser.error(f"--baseline-tree {baseline}: no guard/cli.py there")
     if not args.skip_tree:
         bench_tree(args.roots or default_roots(), args.jobs, baseline, args.tree_runs)
-    bench_synthetic(args.synthetic_lines, args.synthetic_writes, args.jobs, baseline)
+    python_best = bench_synthetic(args.synthetic_lines, args.synthetic_writes, args.jobs, baseline)
+    js_best = bench_javascript(args.js_lines, args.synthetic_writes, args.jobs)
+    print(
+        f"== side by side (one run): Python {args.synthetic_lines:,} lines {python_best:.2f} s "
+        f"({args.synthetic_lines / python_best:,.0f} lines/s); JS/TS {args.js_lines:,} lines {js_best:.2f} s "
+        f"({args.js_lines / js_best:,.0f} lines/s)"
+    )
+    bench_no_js_cost(args.synthetic_lines, args.synthetic_writes, args.jobs)
 
 
 if __name__ == "__main__":

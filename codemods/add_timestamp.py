@@ -148,7 +148,8 @@ class _SitePatcher:
         raise Unfixable(problems[0])
 
     def _sql_value(self, relations: Relations) -> str:
-        """Value for SELECT branches and unparameterized VALUES rows: a column of the source, else now()."""
+        """Value for SELECT branches and unparameterized VALUES rows: a column of the source, else the review
+        placeholder (never now(): GRD002 would report it)."""
         value = source_value(self.site, relations)
         if value is None:
             self.fallbacks.append(fallback_reason(relations))

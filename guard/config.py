@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from guard.durations import parse_duration
 from guard.model import Severity
 
 if sys.version_info >= (3, 11):
@@ -23,23 +24,6 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 class ConfigError(Exception):
     """Bad configuration; the message names the file and the key."""
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
-_DURATION_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: str | int | float) -> float:
-    """``"24h"`` -> 86400.0. Bare numbers are hours, like the seed's stale-table inventory."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a duration: {value!r}")
-    if isinstance(value, int | float):
-        return float(value) * 3600
-    match = _DURATION.match(value)
-    if not match:
-        raise ValueError(f"not a duration: {value!r} (use e.g. '30m', '24h', '7d')")
-    unit = (match.group(2) or "h").lower()
-    return float(match.group(1)) * _DURATION_SECONDS[unit]
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from guard.config import ConfigError
+from guard.redaction import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,12 +44,12 @@ def cli_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (GuardError, ConfigError) as exc:
-            click.echo(f"guard: error: {exc}", err=True)
+            click.echo(f"guard: error: {redact(str(exc))}", err=True)
             raise SystemExit(EXIT_ERROR) from None
         except Exception as exc:
             # psycopg is imported lazily; recognise its errors without importing it here.
             if type(exc).__module__.startswith("psycopg"):
-                click.echo(f"guard: database error: {db_error_summary(exc)}", err=True)
+                click.echo(f"guard: database error: {redact(db_error_summary(exc))}", err=True)
                 raise SystemExit(EXIT_ERROR) from None
             raise
 

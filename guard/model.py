@@ -201,6 +201,9 @@ class TableInfo:
     defaults: dict[str, str] = field(default_factory=dict)  # column -> default expression text
     complete: bool = False  # True when ``columns`` is the full, ordered column list
     sources: list[str] = field(default_factory=list)  # "ddl:path:line", "alembic:path:line", "database", "config"
+    #: the database guard's mode (enforce | quarantine | audit) when guard.protected_tables lists the table: its
+    #: timestamp is required whatever the column's default now says (guard replaced now() with a sentinel)
+    guard_mode: str | None = None
 
     def has_column(self, column: str) -> bool:
         return column in self.columns or column in self.defaults

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from guard import __version__
@@ -38,3 +39,20 @@ def test_version() -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["scna"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["migrate", "--sql", "--lock-timeout", "5"],
+        ["detect", "--dsn", "postgresql://nowhere/x", "--table", "t", "--window", "24"],
+        ["detect", "--dsn", "postgresql://nowhere/x", "--table", "t", "--since", "48"],
+        ["doctor", "--dsn", "postgresql://nowhere/x", "--window", "7"],
+        ["freshness", "--dsn", "postgresql://nowhere/x", "--statement-timeout", "30"],
+    ],
+)
+def test_every_duration_option_refuses_a_bare_number(args: list[str]) -> None:
+    """One parser, one rule: a duration without a unit is a usage error asking for one, before any work starts."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "has no unit; write a number and a unit, such as 90s, 15m, 2h or 7d" in result.output

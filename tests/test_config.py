@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from guard.config import ConfigError, load_config, normalize_table_name, parse_duration, split_table_name
+from guard.config import ConfigError, load_config, normalize_table_name, split_table_name
+from guard.durations import parse_duration
 from guard.model import Severity
 
 EXAMPLE_TOML = """
@@ -31,7 +32,7 @@ why = "Revenue counts; the April phantom landed here"
 business_column = "scheduled_at"
 source_field = "createdOn"
 signature_columns = ["lead_source"]
-warn_after = 6
+warn_after = "6h"
 
 [tables.Invoices]
 severity = "high"
@@ -55,7 +56,7 @@ def test_guard_toml_at_root_is_loaded(tmp_path: Path) -> None:
     assert jobs.severity is Severity.CRITICAL
     assert jobs.business_column == "scheduled_at"
     assert jobs.source_field == "createdOn"  # payload keys keep their case
-    assert jobs.warn_after == 6 * 3600  # bare numbers are hours
+    assert jobs.warn_after == 6 * 3600
     # unqualified table names land in the first search_path schema, folded like Postgres folds them
     assert "titan.invoices" in cfg.tables
     assert cfg.timestamp_column_for("titan.jobs") == "created_at"
@@ -130,9 +131,31 @@ def test_table_names_fold_like_postgres(name: str, expected: str) -> None:
     assert normalize_table_name(name) == expected
 
 
-@pytest.mark.parametrize(("value", "seconds"), [("30m", 1800), ("24h", 86400), ("7d", 604800), (2, 7200), ("90s", 90)])
-def test_durations(value: str | int, seconds: float) -> None:
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("30m", 1800), ("24h", 86400), ("7d", 604800), ("90s", 90), ("500ms", 0.5), ("2 hours", 7200), ("1w", 604800)],
+)
+def test_durations(value: str, seconds: float) -> None:
     assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", [2, 2.5, "24", " 90 ", "1.5"])
+def test_a_bare_number_is_refused_asking_for_a_unit(value: str | float) -> None:
+    """Bare numbers meant hours in some places and seconds in others: now they mean nothing."""
+    with pytest.raises(ValueError, match=r"has no unit; write a number and a unit, such as 90s, 15m, 2h or 7d"):
+        parse_duration(value)
+
+
+@pytest.mark.parametrize("value", ["soon", "5 fortnights", "-3h", "", True])
+def test_what_is_not_a_duration_says_how_to_write_one(value: str | bool) -> None:
+    with pytest.raises(ValueError, match=r"90s, 15m, 2h or 7d"):
+        parse_duration(value)
+
+
+def test_a_bare_number_in_the_config_names_the_key(tmp_path: Path) -> None:
+    write(tmp_path, "guard.toml", "[freshness]\nwarn_after = 24\n")
+    with pytest.raises(ConfigError, match=r"freshness\.warn_after.*24 has no unit"):
+        load_config(tmp_path)
 
 
 @pytest.mark.parametrize(

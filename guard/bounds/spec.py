@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from guard.config import ConfigError, parse_duration
+from guard.config import ConfigError
+from guard.durations import parse_duration
 from guard.errors import GuardError
 from guard.scan.sql.placeholders import placeholder_spans
 from guard.watch.predicate import check_read_only_tree

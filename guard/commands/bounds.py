@@ -1,7 +1,7 @@
 """``guard bounds``: the numbers people report, checked against their expected range (exit 1 on a breach).
 
 "No metric said '$6.4M for a two-tech shop is outside the expected $20K-$200K range'." Metrics are declared
-in config (``[metrics.NAME]``, see docs/bounds.md) and run in a READ ONLY transaction with a statement timeout.
+in config (``[metrics.NAME]``, see `guard docs bounds`) and run in a READ ONLY transaction with a statement timeout.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from guard import options
 from guard.bounds.display import compact, range_text
 from guard.bounds.evaluate import ERROR, FAILING, MetricResult, Reading, evaluate
 from guard.bounds.spec import Metric, load_metrics
-from guard.bounds.suggest import Suggestion, suggest
+from guard.bounds.suggest import OUTLIER, Suggestion, suggest
+from guard.commands import time_options
 from guard.envelope import emit_json, iso
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
-from guard.watch import options as watch_options
 from guard.watch.output import console
 from guard.watch.session import transaction
 
@@ -35,11 +35,11 @@ _LABEL = {"no_value": "no value", "low_sample": "low sample", "no_history": "no 
 @options.format_option()
 @options.output_option
 @options.fail_on_option(["breach"], default="breach", help="Exit 1 on a breach or a NULL value.")
-@watch_options.statement_timeout_option
+@time_options.statement_timeout_option
 @click.option("--metric", "names", multiple=True, help="Only this metric (repeatable; default: every metric).")
-@click.option("--as-of", type=watch_options.SINCE, help="Evaluate as if now were this time (ISO, or a duration ago).")
+@click.option("--as-of", type=time_options.SINCE, help="Evaluate as if now were this time (ISO, or a duration ago).")
 @click.option("--suggest", "suggest_mode", is_flag=True, help="Propose min/max from the metric's recent past.")
-@click.option("--lookback", type=watch_options.DURATION, default="90d", show_default=True,
+@click.option("--lookback", type=time_options.DURATION, default="90d", show_default=True,
               help="With --suggest: how far back to learn from.")  # fmt: skip
 @click.option("--margin", type=click.FloatRange(min=1.0, min_open=True), default=2.0, show_default=True,
               help="With --suggest: widen the observed range by this factor on each side.")  # fmt: skip
@@ -64,6 +64,8 @@ def bounds(
     metrics = select_metrics(load_metrics(cfg.metrics, cfg.source), names, cfg.source)
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         moment = as_of or conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+        if moment.tzinfo is None:  # --as-of 2026-04-08 means midnight UTC, like every time guard prints
+            moment = moment.replace(tzinfo=dt.timezone.utc)
         if suggest_mode:
             proposals = [suggest(conn, m, moment, lookback, Decimal(str(margin))) for m in metrics]
         else:
@@ -190,7 +192,7 @@ def _render_suggestions(proposals: list[Suggestion], as_of: dt.datetime, lookbac
         if s.low is None or s.high is None:
             out.print(f"# no suggestion: {s.note}", markup=False)
             continue
-        values = [r.value for r in s.readings if r.value is not None]
+        values = [r.value for r in s.readings if r.value is not None and r not in s.outliers]
         out.print(f"min = {s.low}", markup=False)
         out.print(f"max = {s.high}", markup=False)
         observed = f"{compact(min(values), unit)} .. {compact(max(values), unit)}" if values else "-"
@@ -202,7 +204,7 @@ def _render_suggestions(proposals: list[Suggestion], as_of: dt.datetime, lookbac
         for r in s.outliers:
             assert r.start is not None
             out.print(
-                f"# left out: {r.start:%Y-%m-%d}..{r.end:%Y-%m-%d} = {compact(r.value, unit)} "
-                f"(over {s.metric.name} median x10 or under /10; check it with guard detect)",
+                f"# left out: {r.start:%Y-%m-%d}..{r.end:%Y-%m-%d} = {compact(r.value, unit)}, more than "
+                f"{OUTLIER}x away from the median: a phantom? check it with guard detect",
                 markup=False,
             )

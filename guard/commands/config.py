@@ -15,6 +15,7 @@ import click
 
 from guard import options
 from guard.config import Config, TableConfig, load_config, toml_value
+from guard.durations import format_duration
 from guard.envelope import emit_json
 from guard.errors import cli_errors
 from guard.model import Severity
@@ -46,14 +47,6 @@ def _value(key: str, value: Any) -> Any:
     if key in _DURATION_KEYS and isinstance(value, float):
         return format_duration(value)
     return value
-
-
-def format_duration(seconds: float) -> str:
-    """86400.0 -> "1d", 90.0 -> "90s": the largest unit that divides evenly, as the config accepts it back."""
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 def _table_dict(table: TableConfig) -> dict[str, Any]:

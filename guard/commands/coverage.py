@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from guard import options
+from guard.commands import time_options
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
-from guard.watch import options as watch_options
 from guard.watch.catalog import resolve_table
 from guard.watch.coverage import ALARM, INCONCLUSIVE, INSUFFICIENT, Coverage, measure_coverage
 from guard.watch.output import console
@@ -51,7 +51,7 @@ class Rate(click.ParamType):
 @options.format_option()
 @options.output_option
 @options.fail_on_option(["alarm"], default="alarm", help="Exit 1 on an alarm (see --max-rate).")
-@watch_options.statement_timeout_option
+@time_options.statement_timeout_option
 def coverage(
     dsn: str,
     table: str,

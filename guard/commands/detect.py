@@ -9,11 +9,11 @@ from typing import Any
 import click
 
 from guard import options
+from guard.commands import time_options
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
-from guard.watch import options as watch_options
 from guard.watch.catalog import list_tables, resolve_table
-from guard.watch.detect import BurstSettings, TableScan, scan_table, tables_to_scan
+from guard.watch.detect import HANDLED, PARTLY, Burst, BurstSettings, TableScan, scan_table, tables_to_scan
 from guard.watch.output import console, short_time
 from guard.watch.session import transaction
 
@@ -24,19 +24,22 @@ from guard.watch.session import transaction
 @options.table_option(multiple=True, help="Table to scan (repeatable). Default: every table "
                       "with the timestamp column in the configured search_path schemas.")  # fmt: skip
 @click.option(
-    "--since", type=watch_options.SINCE, default=None, help="Only rows stamped at or after this (ISO or e.g. 30d)."
+    "--since", type=time_options.SINCE, default=None, help="Only rows stamped at or after this (ISO or e.g. 30d)."
 )
 @click.option(
-    "--window", type=watch_options.DURATION, default=None, help="Burst window (config burst.window, default 1m)."
+    "--window", type=time_options.DURATION, default=None, help="Burst window (config burst.window, default 1m)."
 )
 @click.option("--min-rows", type=int, default=None, help="Rows a window needs to count (config burst.min_rows).")
-@click.option("--min-span", type=watch_options.DURATION, default=None,
+@click.option("--min-span", type=time_options.DURATION, default=None,
               help="Business dates must span more than this (config burst.min_span, default 180d).")  # fmt: skip
 @options.config_option()
 @options.format_option()
 @options.output_option
-@options.fail_on_option(["burst"], default="burst", help="Exit 1 when a burst is found.")
-@watch_options.statement_timeout_option
+@options.fail_on_option(
+    ["burst"], default="burst", help="Exit 1 when a burst has rows outside quarantine (fully quarantined: handled)."
+)
+@options.quiet_option()
+@time_options.statement_timeout_option
 def detect(
     dsn: str,
     tables: tuple[str, ...],
@@ -47,6 +50,7 @@ def detect(
     config_path: Path | None,
     output_format: str,
     fail_on: str,
+    quiet: bool,
     statement_timeout: float,
 ) -> None:
     """Find phantom bursts: many rows sharing one timestamp window whose business dates span years."""
@@ -57,8 +61,12 @@ def detect(
             chosen = [resolve_table(conn, name, cfg.search_path) for name in tables]
         else:
             chosen = tables_to_scan(list_tables(conn, cfg.search_path), cfg)
-        scans = [scan_table(conn, table, cfg, settings) for table in chosen]
-    found = sum(len(scan.bursts) for scan in scans)
+        progress = options.progress_reporter(quiet)
+        scans = []
+        for number, table in enumerate(chosen, 1):
+            progress(f"detect: {table.qualified} ({number} of {len(chosen)})")
+            scans.append(scan_table(conn, table, cfg, settings))
+    found = sum(len(scan.open_bursts) for scan in scans)
     if output_format == "json":
         emit_json("detect", detect_payload(scans, settings))
     else:
@@ -76,6 +84,7 @@ def detect_payload(scans: list[TableScan], settings: BurstSettings) -> dict[str,
             "since": settings.since,
         },
         "bursts_found": sum(len(scan.bursts) for scan in scans),
+        "bursts_open": sum(len(scan.open_bursts) for scan in scans),
         "tables": [
             {
                 "table": scan.table,
@@ -101,6 +110,10 @@ def detect_payload(scans: list[TableScan], settings: BurstSettings) -> dict[str,
                         "business_span_days": burst.business_span_days,
                         "money_column": burst.money_column,
                         "money_sum": burst.money_sum,
+                        "status": burst.status,
+                        "quarantined_rows": burst.quarantined_rows,
+                        "remaining_rows": burst.remaining_rows,
+                        "batches": list(burst.batches),
                         "signature": [
                             {"column": s.column, "value": s.value, "rows": s.rows, "share": s.share}
                             for s in burst.signature
@@ -126,8 +139,10 @@ def _render(scans: list[TableScan], settings: BurstSettings, timestamp_column: s
             continue
         table = RichTable(title=f"Phantom bursts in {scan.table} (by {scan.timestamp_column})", title_justify="left")
         zone = " (UTC)" if scan.bursts[0].window_start.tzinfo is not None else ""  # naive: shown as stored
-        for header in ("burst", f"window{zone}", "rows", "stamps", "business range", "span (d)", "money"):
-            table.add_column(header, justify="right" if header in ("rows", "stamps", "span (d)", "money") else "left")
+        numeric = ("rows", "stamps", "span (d)", "money", "quarantined")
+        headers = ("burst", f"window{zone}", "rows", "stamps", "business range", "span (d)", "money", "quarantined")
+        for header in headers:
+            table.add_column(header, justify="right" if header in numeric else "left")
         for burst in scan.bursts:
             table.add_row(
                 burst.id,
@@ -139,6 +154,7 @@ def _render(scans: list[TableScan], settings: BurstSettings, timestamp_column: s
                 else "-",
                 "-" if burst.business_span_days is None else f"{burst.business_span_days:,.0f}",
                 "-" if burst.money_sum is None else f"{burst.money_sum:,}",
+                _quarantined_cell(burst),
             )
         out.print(table)
         for burst in scan.bursts:
@@ -149,11 +165,27 @@ def _render(scans: list[TableScan], settings: BurstSettings, timestamp_column: s
         if scan.note:
             out.print(f"[yellow]note:[/yellow] {scan.note}")
     found = sum(len(scan.bursts) for scan in scans)
+    still_open = sum(len(scan.open_bursts) for scan in scans)
     with_bursts = sum(1 for scan in scans if scan.bursts)
+    handled = f", {found - still_open} handled (fully quarantined)" if found != still_open else ""
     out.print(
-        f"{found} burst(s) in {with_bursts} of {len(scans)} table(s) scanned "
+        f"{found} burst(s) in {with_bursts} of {len(scans)} table(s) scanned{handled} "
         f"(window {settings.window:g}s, >= {settings.min_rows} rows, "
         f"business span > {settings.min_span / 86400:g} days)."
     )
-    if found:
+    for scan in scans:
+        for burst in scan.bursts:
+            if burst.status == PARTLY:
+                out.print(
+                    f"  {burst.id}: {burst.remaining_rows:,} of {burst.rows:,} row(s) still outside quarantine "
+                    f"(batches {', '.join(burst.batches)}); `guard quarantine --table {burst.table} "
+                    f"--burst {burst.id} --apply` takes the rest"
+                )
+    if still_open:
         out.print("Review one with `guard quarantine --table T --burst ID` (dry run), then add --apply.")
+
+
+def _quarantined_cell(burst: Burst) -> str:
+    if burst.status == HANDLED:
+        return "all (handled)"
+    return f"{burst.quarantined_rows:,}" if burst.quarantined_rows else "-"

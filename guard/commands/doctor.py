@@ -22,14 +22,15 @@ from guard.bounds.display import compact, range_text
 from guard.bounds.evaluate import ERROR as METRIC_ERROR
 from guard.bounds.evaluate import FAILING, evaluate
 from guard.bounds.spec import load_metrics
-from guard.config import Config, ConfigError, load_config
+from guard.commands import time_options
+from guard.config import Config, ConfigError
 from guard.db.status import guard_installed, guarded_tables
 from guard.envelope import emit_json
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors, db_error_summary
-from guard.rollout.blast import BlastRadius, blast_radius
+from guard.rollout.blast import BlastRadius
+from guard.rollout.inputs import blast_options, command_config, optional_blast
 from guard.rollout.stale import stale_writers
 from guard.rollout.verdict import ENFORCED, NOT_READY, READY, UNPROTECTED, rollout_rows
-from guard.watch import options as watch_options
 from guard.watch.catalog import GUARD_SCHEMA, list_tables
 from guard.watch.detect import BurstSettings, scan_table, tables_to_scan
 from guard.watch.freshness import ERROR, WARN, inventory
@@ -57,11 +58,9 @@ class Section:
 @options.fail_on_option(
     ["problem"], default="problem", help="Exit with the worst section's code (1 problem, 2 a check failed)."
 )
-@watch_options.statement_timeout_option
-@click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
-              help="A `guard scan --format json` report: adds rollout verdicts and stale tables' writers.")  # fmt: skip
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --scan, scanning PATH now.")
-@click.option("--window", type=watch_options.DURATION, default="7d", show_default=True,
+@time_options.statement_timeout_option
+@blast_options("A `guard scan --format json` report: adds rollout verdicts and stale tables' writers.")
+@click.option("--window", type=time_options.DURATION, default="7d", show_default=True,
               help="Rollout window: violations logged since then block enforce.")  # fmt: skip
 def doctor(
     dsn: str,
@@ -75,8 +74,8 @@ def doctor(
 ) -> None:
     """One-screen health check: guard status, phantom bursts, stale tables (with their writers), rollout
     verdicts and metric bounds (exit code = worst)."""
-    cfg = options.database_config(config_path) if repo is None else load_config(repo, config_path)
-    blast = blast_radius(scan_report, repo, cfg) if scan_report is not None or repo is not None else None
+    cfg = command_config(repo, config_path)
+    blast = optional_blast(scan_report, repo, cfg)
     checks: list[tuple[str, Callable[[psycopg.Connection, Config], Section]]] = [
         ("guard", _guard_section),
         ("detect", _detect_section),
@@ -142,9 +141,11 @@ def _detect_section(conn: psycopg.Connection, cfg: Config) -> Section:
     settings = BurstSettings.from_config(cfg)
     tables = tables_to_scan(list_tables(conn, cfg.search_path), cfg)
     scans = [scan_table(conn, table, cfg, settings) for table in tables]
-    bursts = [burst for scan in scans for burst in scan.bursts]
+    bursts = [burst for scan in scans for burst in scan.open_bursts]
+    handled = sum(len(scan.bursts) - len(scan.open_bursts) for scan in scans)
     details = [
-        f"{b.table}: {b.rows:,} rows at {iso(b.window_start)} (burst {b.id}"
+        f"{b.table}: {b.remaining_rows:,} rows at {iso(b.window_start)} (burst {b.id}"
+        + (f", {b.quarantined_rows:,} already quarantined" if b.quarantined_rows else "")
         + (f", {b.business_column} spans {b.business_span_days:,.0f} days" if b.business_span_days is not None else "")
         + ")"
         for b in bursts[:SHOWN]
@@ -154,10 +155,22 @@ def _detect_section(conn: psycopg.Connection, cfg: Config) -> Section:
     return Section(
         name="detect",
         exit_code=EXIT_FINDINGS if bursts else EXIT_OK,
-        summary=f"{len(bursts)} phantom burst(s) in {len(tables)} table(s) scanned",
+        summary=f"{len(bursts)} phantom burst(s) in {len(tables)} table(s) scanned"
+        + (f", {handled} handled (fully quarantined)" if handled else ""),
         details=details,
         data={
-            "bursts": [{"id": b.id, "table": b.table, "rows": b.rows, "window_start": b.window_start} for b in bursts]
+            "bursts": [
+                {
+                    "id": b.id,
+                    "table": b.table,
+                    "rows": b.rows,
+                    "remaining_rows": b.remaining_rows,
+                    "status": b.status,
+                    "window_start": b.window_start,
+                }
+                for b in bursts
+            ],
+            "handled_bursts": handled,
         },
     )
 

@@ -8,12 +8,12 @@ from typing import Any
 import click
 
 from guard import options
-from guard.config import Config, load_config
+from guard.commands import time_options
+from guard.config import Config
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
-from guard.rollout.blast import blast_radius
+from guard.rollout.inputs import blast_options, command_config, optional_blast
 from guard.rollout.stale import StaleTable, stale_writers, writer_note
-from guard.watch import options as watch_options
 from guard.watch.catalog import GUARD_SCHEMA, list_tables, missing_schemas
 from guard.watch.freshness import LEVELS, STATUS_LEVEL, Freshness, inventory, worst_level
 from guard.watch.output import console, hours, short_time
@@ -31,10 +31,8 @@ _LABEL = {"no_timestamp_column": "no timestamp column", "timed_out": "timed out"
 @options.config_option()
 @options.format_option()
 @options.output_option
-@watch_options.statement_timeout_option
-@click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
-              help="A `guard scan --format json` report: name each stale table's writers.")  # fmt: skip
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --scan, scanning PATH now.")
+@time_options.statement_timeout_option
+@blast_options("A `guard scan --format json` report: name each stale table's writers.")
 def freshness(
     dsn: str,
     schemas: tuple[str, ...],
@@ -50,8 +48,8 @@ def freshness(
     With --scan REPORT.json (or --repo PATH), each stale table also lists its writers in code, marking those
     that omit the timestamp: the backfill that fixes the staleness would stamp one minute on the backlog.
     """
-    cfg = options.database_config(config_path) if repo is None else load_config(repo, config_path)
-    blast = blast_radius(scan_report, repo, cfg) if scan_report is not None or repo is not None else None
+    cfg = command_config(repo, config_path)
+    blast = optional_blast(scan_report, repo, cfg)
     wanted = [s.lower() for s in schemas] or [s for s in cfg.search_path if s != GUARD_SCHEMA]
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         unknown = missing_schemas(conn, wanted) if schemas else []

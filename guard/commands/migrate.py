@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 import click
 
 from guard import options
-from guard.config import parse_duration
+from guard.commands import time_options
 from guard.db.locks import LockPolicy
 from guard.errors import EXIT_INTERRUPTED, GuardError, cli_errors
 
@@ -21,7 +21,9 @@ from guard.errors import EXIT_INTERRUPTED, GuardError, cli_errors
 @options.config_option()
 @click.option("--migrations-dir", type=click.Path(file_okay=False), help="Project revisions (default: config).")
 @options.quiet_option()
-@click.option("--lock-timeout", default="5s", show_default=True, help="Wait per try for a table lock.")
+@click.option(
+    "--lock-timeout", type=time_options.DURATION, default="5s", show_default=True, help="Wait per try for a table lock."
+)
 @click.option("--lock-tries", default=5, show_default=True, type=click.IntRange(1, 100), help="Tries per lock.")
 @cli_errors
 def migrate(
@@ -31,7 +33,7 @@ def migrate(
     revision: str,
     config_path: Path | None,
     migrations_dir: str | None,
-    lock_timeout: str,
+    lock_timeout: float,
     lock_tries: int,
     quiet: bool,
 ) -> None:
@@ -47,7 +49,7 @@ def migrate(
         return
     if not dsn:
         raise GuardError("no database given: pass --dsn DSN or set GUARD_DSN (or use --sql to print the SQL)")
-    policy = LockPolicy(timeout_seconds=_seconds(lock_timeout), tries=lock_tries)
+    policy = LockPolicy(timeout_seconds=lock_timeout, tries=lock_tries)
     try:
         if downgrade_to is not None:
             runner.downgrade(dsn, downgrade_to, directory, policy)
@@ -58,17 +60,6 @@ def migrate(
             raise
         _report_interrupt(runner, dsn)
     click.echo(f"guard: database at revision {', '.join(runner.current_revisions(dsn)) or 'base'}")
-
-
-def _seconds(value: str) -> float:
-    """``--lock-timeout``: ``"5s"``, ``"500ms"`` or a bare number of seconds."""
-    text = value.strip().lower()
-    try:
-        if text.endswith("ms"):
-            return float(text[:-2]) / 1000
-        return float(text) if text.replace(".", "", 1).isdigit() else parse_duration(text)
-    except ValueError as exc:
-        raise GuardError(f"--lock-timeout: {exc}") from None
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from guard import options
-from guard.config import Config, load_config, normalize_table_name
+from guard.config import Config, normalize_table_name
 from guard.db.history import planned_modes
 from guard.db.operations import MODES, GuardSettings
 from guard.db.revision import render_guard_table, render_set_mode, write_revision
 from guard.errors import GuardError, cli_errors
 from guard.rollout.blast import blast_radius
+from guard.rollout.inputs import blast_options, command_config
 from guard.rollout.plan import SKIP, protection_steps, render_steps, summary_message
 
 
@@ -37,13 +38,9 @@ def _interval(seconds: float) -> str:
 @click.option("--no-ingested-column", is_flag=True, help="Do not add the ingestion-time column.")
 @options.config_option()
 @click.option("--migrations-dir", type=click.Path(file_okay=False), help="Where to write (default: config).")
-@click.option(
-    "--from-scan",
-    "scan_report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Guard every table with findings in this `guard scan --format json` report (one revision).",
+@blast_options(
+    "Guard every table with findings in this `guard scan --format json` report (one revision).", "--from-scan"
 )
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Like --from-scan, scanning PATH now.")
 @cli_errors
 def protect(
     table_argument: str | None,
@@ -71,7 +68,7 @@ def protect(
         if table is not None or from_mode is not None or column or business_column:
             raise click.UsageError("--from-scan/--repo take the tables from the scan: drop TABLE/--table, --from-mode, "
                                    "--column and --business-column (set them per table in config)")  # fmt: skip
-        config = load_config(repo or Path.cwd(), config_path)
+        config = command_config(repo, config_path)
         _protect_from_scan(config, scan_report, repo, mode, no_ingested_column, migrations_dir)
         return
     if not table:

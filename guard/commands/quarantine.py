@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from guard import options
+from guard.commands import time_options
 from guard.envelope import emit_json
 from guard.errors import EXIT_OK, cli_errors
-from guard.watch import options as watch_options
 from guard.watch.catalog import resolve_table
 from guard.watch.output import console, display, short_time
 from guard.watch.quarantine import (
@@ -43,12 +43,12 @@ from guard.watch.session import transaction
 @click.option("--apply", "do_apply", is_flag=True, help="Record the rows (default: dry run, nothing written).")
 @click.option("--dry-run", is_flag=True, help="Show the count and a sample, write nothing (the default).")
 @click.option(
-    "--window", type=watch_options.DURATION, default=None, help="Burst window used by detect (config burst.window)."
+    "--window", type=time_options.DURATION, default=None, help="Burst window used by detect (config burst.window)."
 )
 @options.config_option()
 @options.format_option()
 @options.output_option
-@watch_options.statement_timeout_option
+@time_options.statement_timeout_option
 def quarantine(
     dsn: str,
     table: str,

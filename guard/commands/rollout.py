@@ -12,15 +12,16 @@ from typing import Any
 import click
 
 from guard import options
-from guard.config import Config, load_config
+from guard.commands import time_options
+from guard.config import Config
 from guard.db.history import planned_modes
 from guard.db.revision import write_revision
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
 from guard.rollout.blast import blast_radius
+from guard.rollout.inputs import blast_options, command_config
 from guard.rollout.plan import SET_MODE, SKIP, Step, render_steps, summary_message
 from guard.rollout.verdict import ENFORCED, READY, Row, rollout_rows
-from guard.watch import options as watch_options
 from guard.watch.output import console
 from guard.watch.session import transaction
 
@@ -34,11 +35,9 @@ _STYLE = {READY: "green", ENFORCED: "green", "not ready": "bold red", "not prote
 @options.format_option()
 @options.output_option
 @options.fail_on_option(["not-ready"], default="not-ready", help="Exit 1 when a table is not ready for enforce.")
-@watch_options.statement_timeout_option
-@click.option("--scan", "scan_report", type=click.Path(dir_okay=False, path_type=Path),
-              help="A `guard scan --format json` report: the blast radius.")  # fmt: skip
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), help="Scan this repository now instead.")
-@click.option("--window", type=watch_options.DURATION, default="7d", show_default=True,
+@time_options.statement_timeout_option
+@blast_options("A `guard scan --format json` report: the blast radius.")
+@click.option("--window", type=time_options.DURATION, default="7d", show_default=True,
               help="Violations, quarantined rows and bursts are counted over this window.")  # fmt: skip
 @click.option("--apply-ready", is_flag=True, help="Write the revision moving every ready table to enforce.")
 @click.option(
@@ -58,7 +57,7 @@ def rollout(
 ) -> None:
     """One row per table in the blast radius: mode, writers in code, writers still unfixed, violations and
     quarantined rows in the window, bursts, and the verdict (ready for enforce, or what blocks it)."""
-    cfg = load_config(repo or Path.cwd(), config_path)
+    cfg = command_config(repo, config_path)
     blast = blast_radius(scan_report, repo, cfg)
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         now = conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
@@ -123,7 +122,7 @@ def render_rollout(rows: list[Row], since: dt.datetime, written: dict[str, Any] 
             style = _STYLE.get(r.verdict, "")
             verdict = f"[{style}]{r.verdict}[/{style}]"
             if r.blockers:
-                verdict += ": " + "; ".join(r.blockers)
+                verdict += "".join(f"\n- {blocker}" for blocker in r.blockers)
             table.add_row(
                 r.table, r.mode or "-", str(len({w.location for w in r.writers})),
                 str(len({u.location for u in r.unfixed})), f"{r.activity.violations:,}",
@@ -134,8 +133,12 @@ def render_rollout(rows: list[Row], since: dt.datetime, written: dict[str, Any] 
             if r.note:
                 out.print(f"[yellow]note:[/yellow] {r.table}: {r.note}", soft_wrap=True)
         ready = [r.table for r in rows if r.ready]
-        hint = ": guard rollout --apply-ready writes the revision" if ready and written is None else "."
-        out.print(f"{len(ready)} of {len(rows)} table(s) ready for enforce{hint}")
+        enforced = sum(r.verdict == ENFORCED for r in rows)
+        hint = " (guard rollout --apply-ready writes the revision)" if ready and written is None else ""
+        out.print(
+            f"{len(rows)} table(s): {len(ready)} ready for enforce{hint}, {enforced} enforced, "
+            f"{len(rows) - len(ready) - enforced} not yet"
+        )
     if written is not None:
         for table, reason in written["skipped"].items():
             out.print(f"skipped {table}: {reason}")

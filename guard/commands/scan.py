@@ -27,7 +27,7 @@ LOG_WIDTH = 140
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.argument("paths", metavar="[PATH]...", nargs=-1, type=click.Path(path_type=Path))
 @options.config_option()
 @options.format_option(FORMATS)
 @options.output_option
@@ -49,7 +49,7 @@ LOG_WIDTH = 140
 @click.option("--verbose", "-v", is_flag=True, help="List every diagnostic, also unreadable SQL that is not a write.")
 @cli_errors
 def scan(
-    path: Path,
+    paths: tuple[Path, ...],
     config_path: Path | None,
     output_format: str,
     fail_on: str | None,
@@ -64,23 +64,38 @@ def scan(
     """Scan PATH (a repository, directory or file; default: .) for INSERT/COPY/upsert statements that let
     the timestamp column fall back to DEFAULT now().
 
+    Several paths (as a pre-commit hook passes them) and paths below the project root are judged with the whole
+    project's DDL and models (the project root is where guard.toml or [tool.guard] was found), and reported
+    relative to it.
+
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage, config or I/O error.
     """
     from guard.scan import baseline as baselines
     from guard.scan.engine import scan as run_scan
+    from guard.scan.partial import project_scope, restrict
 
     if write_baseline and baseline is None:
         raise click.UsageError("--write-baseline needs --baseline FILE to write to")
-    if not path.exists():
-        raise GuardError(f"{path}: no such file or directory; pass the repository or file to scan")
-    config = load_config(path, config_path)
+    paths = paths or (Path("."),)
+    for path in paths:
+        if not path.exists():
+            raise GuardError(f"{path}: no such file or directory; pass the repository or file to scan")
+    config = load_config(paths[0], config_path)
+    scope = project_scope(paths, config)
+    if scope is None and len(paths) > 1:
+        raise GuardError(
+            "several paths are scanned together only inside one project: add a guard.toml (or [tool.guard]) at "
+            "the project root, or scan one path"
+        )
     threshold = _threshold(fail_on, config.fail_on)
     known = baselines.load_baseline(baseline) if baseline is not None and not write_baseline else None
     if write_baseline and baseline is not None:
         _ensure_directory(baseline, "baseline", "--baseline")
 
     with _progress_bar(enabled=not no_progress and sys.stderr.isatty()) as progress:
-        result = run_scan(path, config, jobs=jobs, dsn=dsn, progress=progress)
+        result = run_scan(scope.root if scope else paths[0], config, jobs=jobs, dsn=dsn, progress=progress)
+    if scope is not None:
+        result = restrict(result, scope, config)
     if dsn:
         # a stale table's backfill is the next phantom: its findings go up one level (docs/rollout.md)
         from guard.rollout.stale import raise_stale_severity

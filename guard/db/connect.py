@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from guard.errors import GuardError, db_error_summary
+from guard.redaction import redact, remember_dsn
 
 if TYPE_CHECKING:
     import psycopg
@@ -15,15 +16,16 @@ def connect(dsn: str, *, autocommit: bool = False, application_name: str = "guar
     """Connect to ``dsn``; a failure becomes a :class:`GuardError` that says what to check."""
     import psycopg
 
+    remember_dsn(dsn)
     try:
         return psycopg.connect(dsn, autocommit=autocommit, application_name=application_name, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        reason = db_error_summary(exc, whole=True)
+        reason = redact(db_error_summary(exc, whole=True))
         raise GuardError(
             f"cannot connect to the database ({reason}); check --dsn (or GUARD_DSN) and that the server is up"
         ) from None
     except psycopg.ProgrammingError as exc:
-        raise GuardError(f"invalid DSN: {db_error_summary(exc, whole=True)}") from None
+        raise GuardError(f"invalid DSN: {redact(db_error_summary(exc, whole=True))}") from None
 
 
 def engine(dsn: str, application_name: str = "guard") -> sqlalchemy.Engine:

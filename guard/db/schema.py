@@ -9,19 +9,73 @@ from __future__ import annotations
 from importlib import resources
 
 from alembic import op
+from pglast import ast, parse_sql
 
 #: Version of the SQL installed by the newest revision of the guard lineage.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+#: Version of the SQL the first revision installs (later versions are upgrade scripts on top of it).
+BASE_VERSION = "1.0"
 
 
-def install_sql(version: str = SCHEMA_VERSION) -> str:
+def install_sql(version: str = BASE_VERSION) -> str:
     """Text of ``triggers/guard--<version>.sql``."""
     return _read(f"guard--{version}.sql")
 
 
-def uninstall_sql(version: str = SCHEMA_VERSION) -> str:
+def uninstall_sql(version: str = BASE_VERSION) -> str:
     """Text of ``triggers/uninstall--<version>.sql``."""
     return _read(f"uninstall--{version}.sql")
+
+
+def upgrade_sql(old: str, new: str) -> str:
+    """Text of ``triggers/guard--<old>--<new>.sql``: run on a database at ``old``, leaves it at ``new``."""
+    return _read(f"guard--{old}--{new}.sql")
+
+
+def downgrade_sql(new: str, old: str) -> str:
+    """Back from ``new`` to ``old``: ``old``'s own definitions of what the upgrade replaced, then its removals.
+
+    The functions are taken from ``guard--<old>.sql`` (found by name with the PostgreSQL parser), so each
+    version's text exists once; ``guard--<new>--<old>.sql`` then drops what the upgrade added.
+    """
+    replaced = _function_names(upgrade_sql(old, new))
+    restored = []
+    for statement, node in _statements(install_sql(old)):
+        if isinstance(node, ast.CreateFunctionStmt):
+            if _function_name(node) in replaced:
+                restored.append(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+        elif isinstance(node, (ast.AlterOwnerStmt, ast.GrantStmt)) and any(
+            f"guard.{name}(" in statement for name in replaced
+        ):
+            restored.append(statement)  # owner and grants of a restored function (these have no body)
+    return ";\n\n".join(restored) + ";\n\n" + _read(f"guard--{new}--{old}.sql")
+
+
+def _statements(script: str) -> list[tuple[str, ast.Node]]:
+    """(text as written, parse tree) of each statement of ``script``, split by the PostgreSQL parser."""
+    encoded = script.encode("utf-8")
+    statements = []
+    for raw in parse_sql(script):
+        start = raw.stmt_location or 0
+        end = start + raw.stmt_len if raw.stmt_len else len(encoded)  # 0: the statement runs to the end
+        if raw.stmt is not None:
+            statements.append((encoded[start:end].decode("utf-8").strip(), raw.stmt))
+    return statements
+
+
+def _function_name(node: ast.CreateFunctionStmt) -> str | None:
+    """``name`` of a ``CREATE FUNCTION guard.name(...)``; None for a function outside schema guard."""
+    *schema, name = (part.sval for part in node.funcname or ())
+    return name if schema == ["guard"] else None
+
+
+def _function_names(script: str) -> set[str]:
+    """Names of the functions ``script`` creates or replaces in schema guard."""
+    return {
+        name
+        for _, node in _statements(script)
+        if isinstance(node, ast.CreateFunctionStmt) and (name := _function_name(node)) is not None
+    }
 
 
 def _read(name: str) -> str:

@@ -83,7 +83,7 @@ def _apply_one(root: Path, patch: FilePatch, backup_dir: Path) -> Written:
     if digest_of(current) != patch.digest:
         outcome.error = "changed since it was scanned: refused; run guard patch again"
         return outcome
-    problem = parse_problem(patch.language, patch.original, patch.patched)
+    problem = parse_problem(patch.language, patch.original, patch.patched, patch.relpath)
     if problem:
         outcome.error = f"the patched file would not parse ({problem}): refused"
         return outcome

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from guard.config import Config
 from guard.model import Finding, ResolvedWrite, ScanResult
+from guard.patch.javascript import js_parse_problem, patch_javascript
 from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
 from guard.patch.sql_files import parses, patch_sql
 from guard.scan.engine import available_cores
@@ -251,7 +252,7 @@ def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
     except Exception as exc:  # libcst parse errors and friends: refuse the file, keep going
         return _refused(patch, site_list, f"cannot patch the file ({type(exc).__name__}: {exc})")
     if patch.patched != patch.original:
-        problem = parse_problem(language, patch.original, patch.patched)
+        problem = parse_problem(language, patch.original, patch.patched, relpath)
         if problem:
             return _refused(patch, site_list, f"the patched file would not parse ({problem}); nothing written")
     return patch
@@ -260,6 +261,8 @@ def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
 def _patch_text(language: str, text: str, sites: list[PatchSite]) -> tuple[str, list[SiteResult]]:
     if language == "sql":
         return patch_sql(text, sites)
+    if language == "javascript":
+        return patch_javascript(text, sites[0].relpath if sites else "", sites)
     if language != "python":
         return text, [SiteResult(site, reason=f"guard patch cannot edit {language} files yet") for site in sites]
     from guard.codemods.add_timestamp import patch_python  # libcst is only imported where there is Python to patch
@@ -267,7 +270,7 @@ def _patch_text(language: str, text: str, sites: list[PatchSite]) -> tuple[str, 
     return patch_python(text, sites)
 
 
-def parse_problem(language: str, before: str, after: str) -> str | None:
+def parse_problem(language: str, before: str, after: str, relpath: str = "") -> str | None:
     """Why ``after`` does not parse (None if it does). SQL that did not parse before is not held against it."""
     if language == "python":
         try:
@@ -275,6 +278,8 @@ def parse_problem(language: str, before: str, after: str) -> str | None:
         except SyntaxError as exc:
             return f"line {exc.lineno}: {exc.msg}"
         return None
+    if language == "javascript":
+        return js_parse_problem(before, after, relpath)
     if parses(before) is not None:
         return None
     return parses(after)

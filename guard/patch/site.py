@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: How a value that is the ingestion time (not the source's own time) is flagged for the reviewer.
-FALLBACK_NOTE = "fallback: ingestion time — review"
+FALLBACK_NOTE = "fallback, no source time known — review"
 #: The catalog's tables and their columns, as (schema.table, columns) pairs (picklable, hashable).
 TableColumns = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -51,7 +51,7 @@ class SiteResult:
     fixed: bool = False
     already: bool = False
     value: str = ""  # the code or SQL text used as the value
-    fallback: bool = False  # the value is the ingestion time: a reviewer must look
+    fallback: bool = False  # no source time was known (SQL: a NULL placeholder; Python: the ingestion time): review
     reason: str = ""  # why unfixable, or why the fallback was used
     uses: int = 0  # calls patched (a shared constant may have several)
     module_constant: str | None = None  # the module-level constant whose SQL was edited (others may import it)

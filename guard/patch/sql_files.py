@@ -5,7 +5,9 @@ the top level or inside a ``$$ ... $$`` function body — planned with :func:`pl
 edited in place, so the rest of the file (comments, other statements, psql meta-commands) is untouched.
 
 Values: ``INSERT ... SELECT`` takes the table's ``source_column``, else a creation-time column of the
-selected relation the catalog knows; VALUES rows and everything else get ``now()``, flagged for review.
+selected relation the catalog knows; VALUES rows and everything else get a ``NULL /* guard: review ... */``
+placeholder. Never ``now()``: that is the ingestion time the scanner reports as GRD002 — the same phantom,
+written explicitly. A NULL fails loudly on a NOT NULL column and is never mistaken for a real creation time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from guard.patch.sql_edit import Edit, Relations, Unfixable, WriteSpans, apply_e
 
 #: creation-time column names looked for in the selected relation, after the timestamp column itself
 CREATED_LIKE = ("created_on", "createdon", "created", "creation_time", "created_time", "create_time", "date_created")
-FALLBACK_SQL = "now()"
+FALLBACK_SQL = "NULL /* guard: review: source creation time */"
 
 
 def patch_sql(text: str, sites: Sequence[PatchSite]) -> tuple[str, list[SiteResult]]:

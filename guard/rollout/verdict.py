@@ -141,9 +141,10 @@ def _row(
         named = ", ".join(locations[:NAMED]) + (f" and {len(locations) - NAMED} more" if len(locations) > NAMED else "")
         row.blockers.append(f"{len(locations)} unfixed writer(s): {named}")
     if logged.violations:
-        row.blockers.append(f"{logged.violations} violation(s) logged since {_short(since)}")
+        last = _short(logged.last_violation) if logged.last_violation else "?"
+        row.blockers.append(f"{logged.violations} violation(s) in the window (last {last})")
     if logged.quarantined:
-        row.blockers.append(f"{logged.quarantined} row(s) quarantined by the trigger since {_short(since)}")
+        row.blockers.append(f"{logged.quarantined} row(s) quarantined by the trigger in the window")
     row.blockers += [f"guard problem: {problem}" for problem in row.problems]
     row.verdict = NOT_READY if row.blockers else READY
     return row
@@ -163,4 +164,4 @@ def _bursts(conn: psycopg.Connection, name: str, cfg: Config, since: dt.datetime
 
 
 def _short(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")

@@ -304,6 +304,7 @@ class Catalog:
         info.columns = list(live.columns)
         info.defaults = dict(live.defaults)
         info.complete = True
+        info.guard_mode = live.guard_mode
 
 
 _FACT_HANDLERS = {

@@ -7,6 +7,7 @@ production database cannot change it or hold locks for long.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from guard.errors import GuardError, db_error_summary
 from guard.model import TableInfo
@@ -26,6 +27,11 @@ WHERE c.relkind IN ('r', 'p')
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY(%(schemas)s::text[]))
 ORDER BY n.nspname, c.relname, a.attnum
 """
+#: Tables guard protects in this database, with the default its sentinel replaced. Read only when the guard
+#: schema exists and the user may read it (guard_reader); otherwise the scan goes on without it.
+_PROTECTED_QUERY = """
+SELECT table_name, timestamp_column, mode, original_default FROM guard.protected_tables
+"""
 STATEMENT_TIMEOUT = "30s"
 
 
@@ -43,6 +49,7 @@ def load_live_catalog(dsn: str, schemas: Sequence[str] | None = None) -> list[Ta
             rows = connection.execute(
                 _COLUMNS_QUERY, {"schemas": list(schemas) if schemas is not None else None}
             ).fetchall()
+            protected = _protected_tables(connection)
     except psycopg.Error as exc:
         reason = db_error_summary(exc)
         raise GuardError(
@@ -59,4 +66,28 @@ def load_live_catalog(dsn: str, schemas: Sequence[str] | None = None) -> list[Ta
         info.columns.append(column)
         if default is not None:
             info.defaults[column] = default
+    for name, column, mode, original in protected:
+        info = tables.get(name)
+        if info is None:
+            continue
+        info.guard_mode = mode
+        info.sources.append(f"guard:{mode}")
+        if original is not None:
+            # what the column meant before guard swapped in its sentinel: keeps "which column is the creation
+            # timestamp" and the findings' wording the same as on an unprotected database
+            info.defaults[column] = original
     return list(tables.values())
+
+
+def _protected_tables(connection: Any) -> list[tuple[str, str, str, str | None]]:
+    """``guard.protected_tables`` when it exists and is readable (a savepoint keeps a refusal harmless)."""
+    import psycopg
+
+    exists = connection.execute("SELECT pg_catalog.to_regclass('guard.protected_tables') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return []
+    try:
+        with connection.transaction():
+            return [tuple(row) for row in connection.execute(_PROTECTED_QUERY).fetchall()]
+    except psycopg.errors.InsufficientPrivilege:
+        return []

@@ -144,6 +144,8 @@ class Resolver:
             return table_cfg.guarded
         if table_cfg is not None:
             return not (info is not None and info.complete and not info.has_column(column))
+        if info is not None and info.guard_mode is not None:
+            return True  # guard's own protection: the sentinel default means "timestamp required"
         default = info.defaults.get(column) if info else None
         return default is not None and is_now_like(default)
 

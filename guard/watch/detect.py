@@ -29,10 +29,16 @@ from guard.config import Config, TableConfig
 from guard.envelope import iso
 from guard.errors import GuardError
 from guard.watch.catalog import GUARD_SCHEMA, NUMERIC, TEMPORAL, TEXT, Column, Table
+from guard.watch.rowkeys import row_key
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg import sql
+
+#: burst statuses: quarantine turns an open burst into a handled one (detect then exits 0)
+OPEN = "open"
+PARTLY = "partly_quarantined"
+HANDLED = "handled"
 
 BASIS_BUSINESS = "business_span"
 BASIS_SIZE = "size_only"
@@ -101,6 +107,20 @@ class Burst:
     money_column: str | None = None
     money_sum: Decimal | None = None
     signature: tuple[SignatureValue, ...] = ()
+    #: rows of the window in quarantine batches not yet released, and those batches
+    quarantined_rows: int = 0
+    batches: tuple[str, ...] = ()
+
+    @property
+    def remaining_rows(self) -> int:
+        return self.rows - self.quarantined_rows
+
+    @property
+    def status(self) -> str:
+        """``handled`` (every row quarantined), ``partly_quarantined`` or ``open``."""
+        if self.quarantined_rows >= self.rows:
+            return HANDLED
+        return PARTLY if self.quarantined_rows else OPEN
 
 
 @dataclass(frozen=True)
@@ -113,6 +133,11 @@ class TableScan:
     typical_rows: float | None  # median rows per active window; computed for size-only tables only
     bursts: tuple[Burst, ...]
     note: str = ""
+
+    @property
+    def open_bursts(self) -> tuple[Burst, ...]:
+        """Bursts with rows still outside quarantine: what still needs someone."""
+        return tuple(b for b in self.bursts if b.status != HANDLED)
 
 
 @dataclass(frozen=True)
@@ -159,6 +184,7 @@ def scan_table(conn: psycopg.Connection, table: Table, cfg: Config, settings: Bu
         burst = _burst_from_stats(plan, stats, settings)
         if burst is not None:
             bursts.append(_with_signature(conn, plan, burst))
+    bursts = _with_quarantine(conn, plan, bursts, settings.window)
     note = (
         ""
         if plan.business
@@ -340,6 +366,59 @@ def _burst_from_stats(plan: _Plan, stats: dict[str, Any], settings: BurstSetting
             if stats[f"mode_{i}"] is not None
         ),
     )
+
+
+def _with_quarantine(conn: psycopg.Connection, plan: _Plan, bursts: list[Burst], window: float) -> list[Burst]:
+    """How much of each burst ``guard quarantine`` already took out (batches not released), in one query.
+
+    A burst is still detected after its rows were quarantined (they are kept, never deleted), so detect must
+    say it is handled: otherwise the check that should turn green after the fix stays red.
+    """
+    from dataclasses import replace
+
+    from psycopg import sql
+
+    table = plan.table
+    if not bursts or not table.primary_key or not _quarantine_readable(conn):
+        return bursts
+    ts = sql.Identifier(table.schema, table.name, plan.timestamp.name)
+    query = sql.SQL(
+        """
+        SELECT w.window_start, count(DISTINCT q.row_key), array_agg(DISTINCT q.batch_id ORDER BY q.batch_id)
+          FROM unnest(%(starts)s::{type}[]) AS w(window_start)
+          JOIN {table} ON {ts} >= w.window_start AND {ts} < w.window_start + %(width)s
+          JOIN {quarantine} AS q
+            ON q.table_name = %(name)s AND q.row_key = {key} AND q.released_at IS NULL
+         GROUP BY w.window_start
+        """
+    ).format(
+        type=sql.SQL(_bucket_type(plan.timestamp)),
+        table=table.identifier,
+        ts=ts,
+        quarantine=sql.Identifier(GUARD_SCHEMA, "quarantined_rows"),
+        key=row_key(table),
+    )
+    params = {
+        "starts": [b.window_start for b in bursts],
+        "width": dt.timedelta(seconds=window),
+        "name": table.qualified,
+    }
+    found = {start: (int(count), tuple(batches)) for start, count, batches in conn.execute(query, params)}
+    return [
+        replace(burst, quarantined_rows=found[burst.window_start][0], batches=found[burst.window_start][1])
+        if burst.window_start in found
+        else burst
+        for burst in bursts
+    ]
+
+
+def _quarantine_readable(conn: psycopg.Connection) -> bool:
+    """The quarantine registry exists and this role may read it (detect runs fine without guard installed)."""
+    row = conn.execute(
+        "SELECT CASE WHEN to_regclass('guard.quarantined_rows') IS NULL THEN false"
+        " ELSE has_table_privilege('guard.quarantined_rows', 'SELECT') END"
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _with_signature(conn: psycopg.Connection, plan: _Plan, burst: Burst) -> Burst:

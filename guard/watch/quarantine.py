@@ -26,6 +26,7 @@ from guard.errors import GuardError
 from guard.watch.catalog import GUARD_SCHEMA, Table
 from guard.watch.detect import find_burst_window
 from guard.watch.predicate import validate_predicate
+from guard.watch.rowkeys import actively_quarantined, row_key
 
 if TYPE_CHECKING:
     import psycopg
@@ -159,30 +160,6 @@ def _range_condition(table: Table, column: str, start: dt.datetime, end: dt.date
     return sql.SQL("({} >= {} AND {} < {})").format(ident, sql.Literal(start), ident, sql.Literal(end))
 
 
-def _row_key(table: Table) -> sql.Composable:
-    """``jsonb_build_object('id', schema.table.id, ...)``: the key as stored in ``row_key``."""
-    from psycopg import sql
-
-    pairs = sql.SQL(", ").join(
-        sql.SQL("{}, {}").format(sql.Literal(column), sql.Identifier(table.schema, table.name, column))
-        for column in table.primary_key
-    )
-    return sql.SQL("jsonb_build_object({})").format(pairs)
-
-
-def _actively_quarantined(table: Table) -> sql.Composable:
-    from psycopg import sql
-
-    return sql.SQL(
-        "EXISTS (SELECT 1 FROM {quarantine} AS q WHERE q.table_name = {name} AND q.row_key = {key}"
-        " AND q.released_at IS NULL)"
-    ).format(
-        quarantine=sql.Identifier(GUARD_SCHEMA, "quarantined_rows"),
-        name=sql.Literal(table.qualified),
-        key=_row_key(table),
-    )
-
-
 def sample_columns(table: Table, cfg: Config) -> tuple[str, ...]:
     """Key, timestamp and configured business/money columns: what a reviewer needs to judge a sample."""
     settings = cfg.table(table.qualified) or TableConfig()
@@ -208,7 +185,7 @@ def preview(
 
     require_primary_key(table)
     installed = guard_installed(conn)
-    already = sql.SQL("count(*) FILTER (WHERE {})").format(_actively_quarantined(table)) if installed else sql.NULL
+    already = sql.SQL("count(*) FILTER (WHERE {})").format(actively_quarantined(table)) if installed else sql.NULL
     row = conn.execute(
         sql.SQL("SELECT count(*), {} FROM {} WHERE {}").format(already, table.identifier, selection.condition)
     ).fetchone()
@@ -261,12 +238,12 @@ def apply(conn: psycopg.Connection, table: Table, selection: Selection, reason: 
         ).format(
             quarantine=sql.Identifier(GUARD_SCHEMA, "quarantined_rows"),
             name=sql.Literal(table.qualified),
-            key=_row_key(table),
+            key=row_key(table),
             batch=sql.Literal(batch_id),
             reason=sql.Literal(reason),
             table=table.identifier,
             condition=selection.condition,
-            active=_actively_quarantined(table),
+            active=actively_quarantined(table),
         )
     ).fetchone()
     assert counts is not None  # an aggregate-only SELECT always returns one row
@@ -303,7 +280,7 @@ def refresh_clean_view(conn: psycopg.Connection, table: Table) -> tuple[str, str
     view = sql.Identifier(schema, name)
     conn.execute(
         sql.SQL("CREATE OR REPLACE VIEW {view} AS SELECT * FROM {table} WHERE NOT {active}").format(
-            view=view, table=table.identifier, active=_actively_quarantined(table)
+            view=view, table=table.identifier, active=actively_quarantined(table)
         )
     )
     comment = (

@@ -218,7 +218,7 @@ def test_guard_tables_are_private(session: Session, make_role: Callable[..., str
         "SELECT * FROM guard.violations",
         "INSERT INTO guard.violations (table_name, rule, action, reason, row_count, session_user_name, role_name,"
         " txid) VALUES ('x', 'burst', 'audit', 'x', 1, 'x', 'x', 1)",
-        "SELECT guard.record_quarantine('titan.jobs', 'burst', 'fake', '[{}]', 'someone')",
+        "SELECT guard.record_quarantine('titan.jobs'::regclass::oid, 'titan.jobs', 'burst', 'fake', '[{}]', 'someone')",
         "SELECT guard.protect_table('titan.jobs', 'created_at', 'audit')",
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege), session.conn.transaction():

@@ -74,7 +74,7 @@ def test_protect_writes_a_reviewable_revision(project: Path) -> None:
     assert result.exit_code == 0, result.output
     [path] = (project / "guard_migrations").glob("*.py")
     text = path.read_text()
-    assert "down_revision = 'guard_0001'" in text
+    assert "down_revision = 'guard_0002'" in text
     assert (
         "op.guard_table(\n        'titan.jobs',\n        column='created_at',\n        business_column='scheduled_at'"
         in text

@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from guard.cli import cli
 from guard.config import load_config
+from guard.patch.sql_files import FALLBACK_SQL
 from guard.scan.engine import scan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "titan"
@@ -61,7 +62,7 @@ def test_dry_run_prints_a_diff_and_a_summary_and_writes_nothing(titan: Path) -> 
     assert "diff --git a/titan/nexus_titan_migration.py b/titan/nexus_titan_migration.py" in result.stdout
     assert '+                    job.get("createdOn"),' in result.stdout
     assert "legacy/old_sync_py2.py: 0 fixed, 1 unfixable" in result.stderr
-    assert "fallback: ingestion time — review" in result.stderr
+    assert "fallback, no source time known — review" in result.stderr
     assert "guard patch:" in result.stderr and "guard patch:" not in result.stdout
     assert guard_patch(str(titan), "--dry-run").stdout == result.stdout
 
@@ -84,7 +85,7 @@ def test_dry_run_diff_applies_with_git_and_matches_apply(titan: Path, tmp_path: 
 def test_apply_backs_up_then_second_run_and_rescan_are_clean(titan: Path) -> None:
     before = snapshot(titan)
     result = guard_patch(str(titan), "--apply")
-    assert "wrote 11 file(s)" in result.stderr  # every file with a GRD001 site but the legacy one
+    assert "wrote 12 file(s)" in result.stderr  # every file with a GRD001 site but the legacy one (JS included)
     [backup_root] = [p for p in (titan / ".guard-backup").iterdir() if p.is_dir()]
     assert (titan / ".guard-backup" / ".gitignore").read_text().strip().endswith("*")
     backups = snapshot(backup_root)
@@ -197,10 +198,11 @@ def test_insert_select_takes_the_creation_column_the_catalog_knows(mini: Path) -
     result = guard_patch(str(mini), "--select", "backfill.sql")
     assert result.exit_code == 0
     assert "+SELECT s.id, s.name, s.created_on FROM staging_jobs AS s;" in result.stdout
-    assert "+INSERT INTO jobs (id, name, created_at) SELECT 1, 'x', now();" in result.stdout
+    assert f"+INSERT INTO jobs (id, name, created_at) SELECT 1, 'x', {FALLBACK_SQL};" in result.stdout
     assert "line 1: public.jobs.created_at = s.created_on\n" in result.stderr
-    assert "line 3: public.jobs.created_at = now()  [fallback: ingestion time — review: the SELECT reads no table]" in (
-        result.stderr
+    assert (
+        f"line 3: public.jobs.created_at = {FALLBACK_SQL}  "
+        "[fallback, no source time known — review: the SELECT reads no table]" in result.stderr
     )
 
 

@@ -109,7 +109,8 @@ def test_suggest_learns_from_ninety_days_and_leaves_the_phantom_week_out(inciden
     text = incident.run("bounds", "--suggest", "--metric", "revenue_7d", "--as-of", "2026-04-15T00:00:00Z")
     assert text.exit_code == 0
     assert "[metrics.revenue_7d]" in text.stdout and f"max = {proposal['max']}" in text.stdout
-    assert "left out: 2026-04-01..2026-04-08 = $6.47M" in text.stdout
+    assert "left out: 2026-04-01..2026-04-08 = $6.47M, more than 10x away from the median" in text.stdout
+    assert "observed $20.4K .. $2" in text.stdout  # the phantom week is not in the observed range
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from guard.scan.frontends import python, sql
+from guard.scan.frontends import javascript, python, sql
 from guard.scan.frontends.base import FileExtraction, FileReader, Frontend
 
 __all__ = ["FRONTENDS", "FileExtraction", "FileReader", "Frontend", "FrontendRegistry", "language_of"]
@@ -57,6 +57,8 @@ FRONTENDS = FrontendRegistry(
     [
         python.FRONTEND,
         sql.FRONTEND,
+        javascript.FRONTEND,
+        javascript.PRISMA_FRONTEND,
     ]
 )
 

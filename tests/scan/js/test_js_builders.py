@@ -268,3 +268,47 @@ export class JobsService {
         (15, "titan.jobs", (HOLE,)),
     ]
     assert found[1].kind == "upsert" and found[0].entity == "typeorm:src/entity/Job.ts#Job"
+
+
+def test_drizzle_shared_column_helpers_spreads_and_orm_defaults(tmp_path: Path) -> None:
+    files = {
+        "src/db/helpers.ts": """\
+import { timestamp } from 'drizzle-orm/pg-core';
+export const createdAt = timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+export const timestamps = () => ({ updatedAt: timestamp('updated_at').defaultNow() });
+""",
+        "src/db/schema.ts": """\
+import { pgTable, text, bigint } from 'drizzle-orm/pg-core';
+import { createdAt, timestamps } from './helpers';
+export const users = pgTable('users', { name: text('name'), createdAt, ...timestamps() });
+export const hits = pgTable('hits', { at: bigint({ mode: 'number' }).$defaultFn(() => Date.now()) });
+""",
+    }
+    facts = {f.table: f for f in facts_in(tmp_path, files)}
+    assert facts["users"].columns == ("updated_at", "name", "created_at")
+    assert dict(facts["users"].defaults) == {"updated_at": "now()", "created_at": "now()"}
+    assert dict(facts["hits"].default_kinds) == {"at": "orm"}
+
+
+def test_knex_migration_helpers_in_the_module_and_imported(tmp_path: Path) -> None:
+    files = {
+        "db/utils.js": """\
+exports.timestamps = function (knex, table) {
+  table.timestamp('created_at').notNullable().defaultTo(knex.raw('CURRENT_TIMESTAMP'));
+};
+module.exports.more = { seen(t, knex) { t.timestamp('seen_at').defaultTo(knex.fn.now()); } };
+""",
+        "db/migrations/001_jobs.js": """\
+const { timestamps, more } = require('../utils');
+function addName(table) { table.string('name'); }
+exports.up = (knex) => knex.schema.createTable('jobs', (table) => {
+  table.increments('id');
+  addName(table);
+  timestamps(knex, table);
+  more.seen(table, knex);
+});
+""",
+    }
+    [fact] = facts_in(tmp_path, files)
+    assert fact.columns == ("id", "name", "created_at", "seen_at")
+    assert dict(fact.defaults) == {"created_at": "CURRENT_TIMESTAMP", "seen_at": "now()"}

@@ -6,3 +6,9 @@ shared SQL stage, builder and ORM calls become writes, table definitions become 
 (:mod:`.extract`, :mod:`.drivers`). Dependency trees, build output and minified bundles are skipped with a
 diagnostic. The grammar libraries load only when a JS/TS file is actually parsed.
 """
+
+from __future__ import annotations
+
+from guard.scan.frontends.javascript.frontend import FRONTEND, PRISMA_FRONTEND
+
+__all__ = ["FRONTEND", "PRISMA_FRONTEND"]

@@ -47,18 +47,12 @@ class JsContext:
     def relpath(self) -> str:
         return self.ev.source.relpath
 
-    def captures(self, pattern: str) -> dict[str, list[Node]]:
-        return self.source.captures(pattern)
-
     def text(self, node: Node | None) -> str:
         return self.source.text(node) if node is not None else ""
 
     def calls_method(self, node: Node, method: str) -> bool:
         """Whether ``.method(...)`` is called anywhere inside ``node`` (a callback's body, a chain)."""
-        pattern = (
-            f'(call_expression function: (member_expression property: (property_identifier) @p (#eq? @p "{method}")))'
-        )
-        return bool(self.source.captures(pattern, node).get("p"))
+        return bool(self.source.method_calls({method}, node))
 
     def plain(self, node: Node | None) -> str | None:
         """The statically known string value of an expression (a literal or a resolved constant)."""

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 MAX_DEPTH = 12
 #: TypeScript wrappers that do not change a value: ``x as string``, ``x!``, ``x satisfies T``.
 _TRANSPARENT = frozenset({"parenthesized_expression", "as_expression", "non_null_expression", "satisfies_expression"})
+#: Nodes that name a binding: ``x``, a type ``T``, ``{ x }`` in an object literal.
+_NAMES = frozenset({"identifier", "type_identifier", "shorthand_property_identifier"})
 _STRING_METHODS = frozenset({"trim", "trimStart", "trimEnd", "toString", "valueOf"})
 
 #: Renders a tagged template's ``${...}``: (evaluator, tag text, expression, text so far) -> value or None.
@@ -209,7 +211,7 @@ class Evaluator:
             return None
         while node.type in _TRANSPARENT and node.named_child_count:
             node = node.named_children[0]
-        if node.type in ("identifier", "type_identifier", "member_expression"):
+        if node.type in _NAMES or node.type == "member_expression":
             return self.definition(node, depth)
         return self.module, node
 
@@ -217,7 +219,7 @@ class Evaluator:
         """The expression a name (``X``, ``ns.X``, ``OBJ.key``) is bound to, following imports."""
         if depth > MAX_DEPTH:
             return None
-        if node.type in ("identifier", "type_identifier"):
+        if node.type in _NAMES:
             binding = self.module.lookup(self.source.text(node), node)
             return self._bound(self.module, binding, depth) if binding is not None else None
         if node.type == "member_expression":

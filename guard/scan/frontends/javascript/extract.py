@@ -8,6 +8,7 @@ still read is scanned.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from guard.model import Diagnostic, SchemaFact, SqlCandidate, WriteStatement
@@ -31,9 +32,17 @@ class JsExtraction:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
+def _searcher(anchors: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    """A case-insensitive search for any anchor (a byte prefilter, not a parse: decides what to parse)."""
+    return re.compile(b"|".join(re.escape(anchor) for anchor in anchors), re.IGNORECASE)
+
+
+_ANY_ANCHOR = _searcher(ANCHORS)
+_DRIVER_ANCHORS = [(driver, _searcher(driver.ANCHORS)) for driver in DRIVERS]
+
+
 def may_contain_sql(data: bytes) -> bool:
-    low = data.lower()
-    return any(anchor in low for anchor in ANCHORS)
+    return _ANY_ANCHOR.search(data) is not None
 
 
 def extract_javascript(data: bytes, relpath: str, project: JsProject | None = None) -> JsExtraction:
@@ -44,8 +53,7 @@ def extract_javascript(data: bytes, relpath: str, project: JsProject | None = No
             Diagnostic(relpath, 0, "skipped-minified", "minified or bundled code (build output); not scanned")
         )
         return result
-    low = data.lower()
-    drivers = [driver for driver in DRIVERS if any(anchor in low for anchor in driver.ANCHORS)]
+    drivers = [driver for driver, anchors in _DRIVER_ANCHORS if anchors.search(data)]
     if not drivers:
         return result
     source = JsSource.parse(data, relpath)

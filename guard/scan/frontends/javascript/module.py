@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 
 #: Node types that open a lexical scope for declarations.
 _SCOPES = frozenset({"program", "statement_block", "class_body", "switch_body"})
-_DECLARATIONS = "(variable_declarator) @d"
-_CLASSES = "(class_declaration) @c"
-_REASSIGNED = "(assignment_expression left: (identifier) @a) (augmented_assignment_expression left: (identifier) @a)"
-_EXPORT_WRITES = "(assignment_expression left: (member_expression) @m)"
 
 
 @dataclass(frozen=True)
@@ -73,13 +69,15 @@ class JsModule:
 
     # -- collecting ------------------------------------------------------------------------------------------
 
-    def _captures(self, query: str) -> dict[str, list[Node]]:
-        return self.source.captures(query)
-
     def _collect(self) -> None:
         text = self.source.text
-        reassigned = {text(node) for node in self._captures(_REASSIGNED).get("a", [])}
-        for declarator in self._captures(_DECLARATIONS).get("d", []):
+        reassigned = {
+            text(left)
+            for kind in ("assignment_expression", "augmented_assignment_expression")
+            for left in (node.child_by_field_name("left") for node in self.source.nodes(kind))
+            if left is not None and left.type == "identifier"
+        }
+        for declarator in self.source.nodes("variable_declarator"):
             declaration = declarator.parent
             if declaration is None:
                 continue
@@ -99,11 +97,11 @@ class JsModule:
                 exported = declaration.parent is not None and declaration.parent.type == "export_statement"
                 if scope.type == "program" and exported:
                     self.exports[name] = binding
-        if b"class" in self.source.data:
-            for klass in self._captures(_CLASSES).get("c", []):
-                scope, name_node = _scope_of(klass), klass.child_by_field_name("name")
+        for kind in ("class_declaration", "function_declaration"):  # classes (entities) and helper functions
+            for declared in self.source.nodes(kind):
+                scope, name_node = _scope_of(declared), declared.child_by_field_name("name")
                 if scope is not None and name_node is not None:
-                    self.scoped.setdefault((scope.id, text(name_node)), Binding(value=klass))
+                    self.scoped.setdefault((scope.id, text(name_node)), Binding(value=declared))
         for statement in self.source.root.named_children:
             if statement.type == "import_statement":
                 self._import(statement)
@@ -193,10 +191,9 @@ class JsModule:
         if b"exports" not in self.source.data:
             return
         text = self.source.text
-        for target in self._captures(_EXPORT_WRITES).get("m", []):
-            assignment = target.parent
-            value = assignment.child_by_field_name("right") if assignment is not None else None
-            if value is None:
+        for assignment in self.source.nodes("assignment_expression"):
+            target, value = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+            if target is None or value is None or target.type != "member_expression":
                 continue
             dotted = text(target)
             if dotted == "module.exports":
@@ -263,6 +260,10 @@ def object_entries(source: JsSource, node: Node) -> list[tuple[str, Node]]:
                 entries.append((key, value))
         elif child.type == "shorthand_property_identifier":
             entries.append((source.text(child), child))
+        elif child.type == "method_definition":  # { helper(table) { ... } }: the method is the value
+            key = property_key(source, child.child_by_field_name("name"))
+            if key is not None:
+                entries.append((key, child))
     return entries
 
 

@@ -63,7 +63,7 @@ def _object_keys(ev: Evaluator, node: Node, depth: int) -> tuple[str, ...] | Non
                 return None  # { [name]: value }: the column is not known
         elif child.type not in ("shorthand_property_identifier", "method_definition", "comment"):
             return None
-    keys.extend(key for key, _value in object_entries(ev.source, node))
+    keys.extend(key for key, value in object_entries(ev.source, node) if value.type != "method_definition")
     return tuple(dict.fromkeys(keys))
 
 
@@ -100,7 +100,7 @@ def _returned_keys(ev: Evaluator, function: Node, depth: int) -> tuple[str, ...]
         return None
     if body.type != "statement_block":
         return row_keys(ev, body, depth + 1)
-    returns = ev.source.captures("(return_statement) @r", body).get("r", [])
+    returns = ev.source.nodes("return_statement", body)
     own = [r for r in returns if _enclosing_function(r) == function.id]
     shapes = [row_keys(ev, r.named_children[0] if r.named_child_count else None, depth + 1) for r in own]
     return _union(shapes or [None])

@@ -64,11 +64,33 @@ def _parser(dialect: str) -> Any:
     return Parser(language(dialect))
 
 
+#: Node kinds the extractor and drivers look at; one query per file captures them all in one C-side pass
+#: (a query per driver costs a tree walk each, and compiling many queries costs more than parsing a file).
+INDEXED_KINDS = (
+    "string",
+    "template_string",
+    "call_expression",
+    "variable_declarator",
+    "class_declaration",
+    "function_declaration",
+    "return_statement",
+    "assignment_expression",
+    "augmented_assignment_expression",
+    "member_expression",
+    "public_field_definition",
+    "field_definition",
+    "required_parameter",
+    "optional_parameter",
+)
+
+
 @functools.cache
-def _query(dialect: str, pattern: str) -> Any:
+def _index_query(dialect: str) -> Any:
     from tree_sitter import Query  # see language()
 
-    return Query(language(dialect), pattern)
+    grammar = language(dialect)
+    kinds = [kind for kind in INDEXED_KINDS if grammar.id_for_node_kind(kind, True)]
+    return Query(grammar, " ".join(f"({kind}) @{kind}" for kind in kinds))
 
 
 def _document_order(node: Node) -> tuple[int, int]:
@@ -93,6 +115,8 @@ class JsSource:
     tree: Tree
     _line_starts: list[int] = field(default_factory=list)
     _ascii: bool = True
+    _index: dict[str, list[Node]] | None = None
+    _starts: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: bytes, relpath: str, dialect: str | None = None) -> JsSource:
@@ -126,12 +150,32 @@ class JsSource:
     def end_line_of(self, node: Node) -> int:
         return node.end_point[0] + 1
 
-    def captures(self, pattern: str, node: Node | None = None) -> dict[str, list[Node]]:
-        """Nodes matching a tree-sitter query pattern, by capture name (the matching runs in C)."""
-        from tree_sitter import QueryCursor  # see language(): grammar code loads only when JS/TS is scanned
+    def nodes(self, kind: str, within: Node | None = None) -> list[Node]:
+        """Every node of ``kind`` (one of :data:`INDEXED_KINDS`) in document order, or those inside ``within``."""
+        if self._index is None:
+            from tree_sitter import QueryCursor  # see language(): grammar code loads only when JS/TS is scanned
 
-        found = QueryCursor(_query(self.dialect, pattern)).captures(node or self.root)
-        return {name: sorted(nodes, key=_document_order) for name, nodes in found.items()}
+            found = QueryCursor(_index_query(self.dialect)).captures(self.root)
+            self._index = {name: sorted(nodes, key=_document_order) for name, nodes in found.items()}
+            self._starts = {name: [n.start_byte for n in nodes] for name, nodes in self._index.items()}
+        nodes = self._index.get(kind, [])
+        if within is None:
+            return nodes
+        starts = self._starts[kind] if nodes else []
+        first = bisect.bisect_left(starts, within.start_byte)
+        last = bisect.bisect_left(starts, within.end_byte)
+        return [n for n in nodes[first:last] if n.end_byte <= within.end_byte]
+
+    def method_calls(self, names: frozenset[str] | set[str], within: Node | None = None) -> list[Node]:
+        """Calls ``<expr>.<name>(...)`` for a name in ``names``."""
+        found = []
+        for call in self.nodes("call_expression", within):
+            function = call.child_by_field_name("function")
+            if function is not None and function.type == "member_expression":
+                prop = function.child_by_field_name("property")
+                if prop is not None and prop.text is not None and prop.text.decode() in names:
+                    found.append(call)
+        return found
 
     def parse_errors(self) -> list[int]:
         """Lines of the first few syntax errors (tree-sitter recovers; the rest of the file is still read)."""

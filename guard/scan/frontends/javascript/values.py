@@ -10,22 +10,29 @@ candidate holds as a parseable ``guard_hole_<n>`` identifier exactly like the Py
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from guard.model import HOLE_PREFIX, SqlCandidate
 from guard.scan.frontends.javascript.source import JsSource
 
 #: Lower-case words one of which a statement must hold to be worth parsing as SQL (writes and DDL).
-SQL_WORDS = (b"insert", b"copy", b"create", b"alter", b"drop", b"merge", b"upsert")
+SQL_WORDS: tuple[bytes, ...] = (b"insert", b"copy", b"create", b"alter", b"drop", b"merge", b"upsert")
 #: Words that make a string worth following outward: it may be the tail of a statement built with ``+``.
-PIECE_WORDS = (*SQL_WORDS, b"values")
+PIECE_WORDS: tuple[bytes, ...] = (*SQL_WORDS, b"values")
 #: Decoded JavaScript escape sequences (the rest are ``\uXXXX``, ``\xXX``, line continuations, identity).
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
 
-def may_be_sql(raw: bytes, words: tuple[bytes, ...] = SQL_WORDS) -> bool:
-    low = raw.lower()
-    return any(word in low for word in words)
+#: Keyword prefilters (not SQL parsing: whether a string is worth handing to the SQL parser at all).
+_SEARCHERS: dict[tuple[bytes, ...], re.Pattern[bytes]] = {
+    words: re.compile(b"|".join(re.escape(word) for word in words), re.IGNORECASE) for words in (SQL_WORDS, PIECE_WORDS)
+}
+
+
+def may_be_sql(raw: bytes, words: tuple[bytes, ...] = SQL_WORDS, start: int = 0, end: int | None = None) -> bool:
+    """Whether ``raw[start:end]`` mentions one of ``words`` (case-insensitive)."""
+    return _SEARCHERS[words].search(raw, start, len(raw) if end is None else end) is not None
 
 
 @dataclass(frozen=True)

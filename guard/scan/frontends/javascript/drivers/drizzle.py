@@ -23,11 +23,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 ANCHORS = (b"pgtable", b"pgschema", b".insert(")
-_TABLES = (
-    '(call_expression function: (identifier) @f (#eq? @f "pgTable")) @c '
-    '(call_expression function: (member_expression property: (property_identifier) @p (#eq? @p "table"))) @c'
-)
-_INSERTS = '(call_expression function: (member_expression property: (property_identifier) @p (#eq? @p "insert"))) @c'
+_INSERT_METHODS = frozenset({"insert"})
 _NOW_DEFAULT_FUNCTIONS = frozenset({"Date.now"})
 
 
@@ -59,13 +55,13 @@ class DrizzleTable:
 def extract(ctx: JsContext) -> None:
     low = ctx.source.data.lower()
     if b"pgtable" in low or b"pgschema" in low:
-        for call in ctx.captures(_TABLES).get("c", []):
+        for call in ctx.source.nodes("call_expression"):
             table = read_table(ctx.ev, call)
             if table is not None:
                 ctx.facts.append(table.fact())
     if b".insert(" in low:
         seen: set[int] = set()
-        for call in ctx.captures(_INSERTS).get("c", []):
+        for call in ctx.source.method_calls(_INSERT_METHODS):
             top = outermost_call(call)
             if top.id not in seen:
                 seen.add(top.id)
@@ -97,9 +93,51 @@ def read_table(ev: Evaluator, call: Node) -> DrizzleTable | None:
     table = DrizzleTable(
         f"{schema}.{plain}" if schema else plain, ev.source.relpath, line, f"drizzle:{ev.source.relpath}#{const}"
     )
-    for prop, value in object_entries(ev.source, args[1]):
-        _read_column(ev, table, prop, value)
+    for owner, prop, value in _column_entries(ev, args[1]):
+        _read_column(owner, table, prop, value)
     return table
+
+
+def _column_entries(ev: Evaluator, columns: Node, depth: int = 0) -> list[tuple[Evaluator, str, Node]]:
+    """``(evaluator, property, column builder)`` of a columns object, with shared pieces resolved:
+    ``...timestamps`` / ``...timestamps()`` spreads and ``createdAt`` shorthands naming a builder constant."""
+    found: list[tuple[Evaluator, str, Node]] = []
+    if depth > 4:
+        return found
+    for child in columns.named_children:
+        if child.type == "spread_element" and child.named_child_count:
+            spread = _object_of(ev, child.named_children[0])
+            if spread is not None:
+                found.extend(_column_entries(*spread, depth + 1))
+    for prop, value in object_entries(ev.source, columns):
+        if value.type in ("identifier", "shorthand_property_identifier", "member_expression"):
+            resolved = ev.value_of(value)
+            if resolved is not None:
+                found.append((resolved[0], prop, resolved[1]))
+                continue
+        found.append((ev, prop, value))
+    return found
+
+
+def _object_of(ev: Evaluator, node: Node) -> tuple[Evaluator, Node] | None:
+    """The object literal an expression spreads: a constant object, or what a no-argument helper returns."""
+    found = ev.value_of(node)
+    if found is None:
+        return None
+    owner, value = found
+    if value.type == "call_expression":
+        function = value.child_by_field_name("function")
+        target = owner.value_of(function) if function is not None else None
+        if target is None or target[1].type not in ("arrow_function", "function_expression", "function_declaration"):
+            return None
+        owner, body = target[0], target[1].child_by_field_name("body")
+        while body is not None and body.type == "parenthesized_expression" and body.named_child_count:
+            body = body.named_children[0]
+        if body is not None and body.type == "statement_block":
+            returns = [r for r in body.named_children if r.type == "return_statement" and r.named_child_count]
+            body = returns[0].named_children[0] if len(returns) == 1 else None
+        value = body  # type: ignore[assignment]
+    return (owner, value) if value is not None and value.type == "object" else None
 
 
 def _schema_name(ev: Evaluator, receiver: Node) -> str | None:

@@ -14,23 +14,24 @@ Migrations: ``knex.schema.createTable('jobs', (t) => { t.timestamp('created_at')
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from guard.model import SchemaFact
 from guard.scan.frontends.javascript.context import JsContext, call_parts, chain, outermost_call
+from guard.scan.frontends.javascript.evaluate import Evaluator
 from guard.scan.frontends.javascript.rows import row_keys
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 ANCHORS = (b"insert", b"createtable", b"altertable")
-_INSERTS = (
-    "(call_expression function: (member_expression property: (property_identifier) @p "
-    '(#any-of? @p "insert" "batchInsert"))) @c'
+_INSERT_METHODS = frozenset({"insert", "batchInsert"})
+_SCHEMA_METHODS = frozenset(
+    {"createTable", "createTableIfNotExists", "alterTable", "table", "dropTable", "dropTableIfExists"}
 )
-_SCHEMA = (
-    "(call_expression function: (member_expression property: (property_identifier) @p "
-    '(#any-of? @p "createTable" "createTableIfNotExists" "alterTable" "table" "dropTable" "dropTableIfExists"))) @c'
+_FUNCTIONS = frozenset(
+    {"arrow_function", "function_expression", "function", "function_declaration", "method_definition"}
 )
 _TABLE_METHODS = frozenset({"table", "into", "from"})
 #: knex column builders (``t.<type>('name', ...)``); anything else on the table builder is not a column.
@@ -48,13 +49,13 @@ def extract(ctx: JsContext) -> None:
     low = ctx.source.data.lower()
     if b"insert" in low:
         seen: set[int] = set()
-        for call in ctx.captures(_INSERTS).get("c", []):
+        for call in ctx.source.method_calls(_INSERT_METHODS):
             top = outermost_call(call)
             if top.id not in seen:
                 seen.add(top.id)
                 _write(ctx, top)
     if b"createtable" in low or b"altertable" in low or b".table(" in low:
-        for call in ctx.captures(_SCHEMA).get("c", []):
+        for call in ctx.source.method_calls(_SCHEMA_METHODS):
             _schema_call(ctx, call)
 
 
@@ -146,74 +147,99 @@ def _schema_call(ctx: JsContext, call: Node) -> None:
         )
 
 
+@dataclass
+class _TableBody:
+    """What a table-builder callback declares: columns, defaults and dropped columns, in order."""
+
+    columns: list[str] = field(default_factory=list)
+    defaults: dict[str, str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+
+    def read(self, ev: Evaluator, function: Node, position: int = 0, depth: int = 0) -> None:
+        """Read ``function``'s body, where its parameter at ``position`` is the table builder. Helpers the
+        builder is handed to (``addTimestamps(table, knex)``, here or imported) are read the same way."""
+        param = _parameter(ev, function, position)
+        body = function.child_by_field_name("body")
+        if param is None or body is None or depth > 3:
+            return
+        for call in ev.source.nodes("call_expression", body):
+            parent = call.parent
+            if parent is not None and parent.type == "member_expression":
+                continue  # only whole chains: t.timestamp('x').defaultTo(...) is read from its last call
+            links = chain(call)
+            if not links:
+                continue
+            _name, head_args, head_call = links[0]
+            callee, receiver, _m, _a = call_parts(head_call)
+            if receiver is not None and ev.source.text(receiver) == param:
+                self._builder_call(ev, links)
+            elif callee is not None and any(ev.source.text(a) == param for a in head_args):
+                helper = ev.value_of(callee)
+                index = next(i for i, a in enumerate(head_args) if ev.source.text(a) == param)
+                if helper is not None and helper[1].type in _FUNCTIONS:
+                    self.read(helper[0], helper[1], index, depth + 1)
+
+    def _builder_call(self, ev: Evaluator, links: list[tuple[str, list[Node], Node]]) -> None:
+        head_name, head_args, _call = links[0]
+        if head_name == "timestamps" and len(head_args) >= 2 and ev.source.text(head_args[1]) == "true":
+            for name in ("created_at", "updated_at"):
+                self.columns.append(name)
+                self.defaults[name] = "CURRENT_TIMESTAMP"
+            return
+        if head_name in ("dropColumn", "dropColumns"):
+            self.dropped.extend(filter(None, (_plain(ev, a) for a in head_args)))
+            return
+        column = _plain(ev, head_args[0]) if head_name in COLUMN_TYPES and head_args else None
+        if column is None:
+            return
+        self.columns.append(column)
+        for link, args, _link_call in links[1:]:
+            default = _default(ev, args[0]) if link == "defaultTo" and args else None
+            if default is not None:
+                self.defaults[column] = default
+
+
 def _columns(ctx: JsContext, builder: Node | None) -> tuple[list[str], dict[str, str], list[str]]:
     """Columns, now()-like and other defaults, and dropped columns declared in a table-builder callback."""
-    columns: list[str] = []
-    defaults: dict[str, str] = {}
-    dropped: list[str] = []
-    if builder is None or builder.type not in ("arrow_function", "function_expression", "function"):
-        return columns, defaults, dropped
-    parameters = builder.child_by_field_name("parameters") or builder.child_by_field_name("parameter")
-    param = _first_parameter(ctx, parameters)
-    body = builder.child_by_field_name("body")
-    if param is None or body is None:
-        return columns, defaults, dropped
-    for statement_call in ctx.source.captures("(call_expression) @c", body).get("c", []):
-        parent = statement_call.parent
-        if parent is not None and parent.type == "member_expression":
-            continue  # only whole chains: t.timestamp('x').defaultTo(...) is read from its last call
-        links = chain(statement_call)
-        if not links:
-            continue
-        head_name, head_args, head_call = links[0]
-        _c, receiver, _m, _a = call_parts(head_call)
-        if receiver is None or ctx.text(receiver) != param:
-            continue
-        if head_name == "timestamps" and len(head_args) >= 2 and ctx.text(head_args[1]) == "true":
-            for name in ("created_at", "updated_at"):
-                columns.append(name)
-                defaults[name] = "CURRENT_TIMESTAMP"
-            continue
-        if head_name == "dropColumn" or head_name == "dropColumns":
-            dropped.extend(filter(None, (ctx.plain(a) for a in head_args)))
-            continue
-        if head_name not in COLUMN_TYPES or not head_args:
-            continue
-        column = ctx.plain(head_args[0])
-        if column is None:
-            continue
-        columns.append(column)
-        for link, args, _call in links[1:]:
-            if link == "defaultTo" and args:
-                default = _default(ctx, args[0])
-                if default is not None:
-                    defaults[column] = default
-    return list(dict.fromkeys(columns)), defaults, dropped
+    body = _TableBody()
+    if builder is not None and builder.type in _FUNCTIONS:
+        body.read(ctx.ev, builder)
+    return list(dict.fromkeys(body.columns)), body.defaults, body.dropped
 
 
-def _first_parameter(ctx: JsContext, parameters: Node | None) -> str | None:
+def _parameter(ev: Evaluator, function: Node, position: int) -> str | None:
+    parameters = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
     if parameters is None:
         return None
     if parameters.type == "identifier":
-        return ctx.text(parameters)
+        return ev.source.text(parameters) if position == 0 else None
+    names = []
     for child in parameters.named_children:
-        node = child.child_by_field_name("pattern") if child.type == "required_parameter" else child
-        if node is not None and node.type == "identifier":
-            return ctx.text(node)
-    return None
+        node = (
+            child.child_by_field_name("pattern")
+            if child.type in ("required_parameter", "optional_parameter")
+            else child
+        )
+        names.append(ev.source.text(node) if node is not None and node.type == "identifier" else None)
+    return names[position] if position < len(names) else None
 
 
-def _default(ctx: JsContext, node: Node) -> str | None:
+def _plain(ev: Evaluator, node: Node) -> str | None:
+    value = ev.string(node)
+    return value.plain() if value is not None else None
+
+
+def _default(ev: Evaluator, node: Node) -> str | None:
     """``knex.fn.now()`` -> ``now()``; ``knex.raw('CURRENT_TIMESTAMP')`` -> its SQL; literals as SQL literals."""
-    text = ctx.text(node)
+    text = ev.source.text(node)
     if node.type == "call_expression":
         _callee, _receiver, method, args = call_parts(node)
         if method == "now" and text.replace(" ", "").endswith("fn.now()"):
             return "now()"
         if method == "raw" and args:
-            return ctx.plain(args[0])
+            return _plain(ev, args[0])
         return None
-    value = ctx.plain(node)
+    value = _plain(ev, node)
     if value is not None and node.type in ("string", "template_string"):
         return "'" + value.replace("'", "''") + "'"
     return text if node.type in ("number", "true", "false", "null") else None

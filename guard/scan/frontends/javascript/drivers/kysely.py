@@ -16,13 +16,11 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 ANCHORS = (b"insertinto",)
-_INSERTS = (
-    '(call_expression function: (member_expression property: (property_identifier) @p (#eq? @p "insertInto"))) @c'
-)
+_INSERT_METHODS = frozenset({"insertInto"})
 
 
 def extract(ctx: JsContext) -> None:
-    for call in ctx.captures(_INSERTS).get("c", []):
+    for call in ctx.source.method_calls(_INSERT_METHODS):
         _write(ctx, outermost_call(call))
 
 

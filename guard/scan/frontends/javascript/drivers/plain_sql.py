@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 ANCHORS = PIECE_WORDS
-_STRINGS = "[(string) (template_string)] @s"
 #: Parents through which a string keeps being composed into a larger string.
 _COMPOSING = frozenset(
     {
@@ -39,8 +38,8 @@ _NOT_SQL_PARENTS = frozenset(
 
 def extract(ctx: JsContext) -> None:
     roots: dict[int, Node] = {}
-    for node in ctx.captures(_STRINGS).get("s", []):
-        if not may_be_sql(ctx.source.data[node.start_byte : node.end_byte], PIECE_WORDS):
+    for node in [*ctx.source.nodes("string"), *ctx.source.nodes("template_string")]:
+        if not may_be_sql(ctx.source.data, PIECE_WORDS, node.start_byte, node.end_byte):
             continue
         root = _root(node)
         if root is not None:

@@ -20,16 +20,13 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 ANCHORS = (b"create", b"upsert")
-_WRITES = (
-    "(call_expression function: (member_expression object: (member_expression) property: (property_identifier) @p "
-    '(#any-of? @p "create" "createMany" "createManyAndReturn" "upsert"))) @c'
-)
+_WRITE_METHODS = frozenset({"create", "createMany", "createManyAndReturn", "upsert"})
 
 
 def extract(ctx: JsContext) -> None:
     if ctx.project is None:
         return
-    for call in ctx.captures(_WRITES).get("c", []):
+    for call in ctx.source.method_calls(_WRITE_METHODS):
         _write(ctx, call)
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pglast.parser import scan
-
 from guard.scan.frontends.javascript.context import Found, JsContext, call_parts
 from guard.scan.frontends.javascript.evaluate import Evaluator
 from guard.scan.frontends.javascript.rows import row_keys
@@ -28,18 +26,18 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 ANCHORS = SQL_WORDS
-_TAGGED = "(call_expression function: (_) @tag arguments: (template_string) @t)"
 _RAW_TAGS = frozenset({"String.raw"})
 
 
 def extract(ctx: JsContext) -> None:
-    captured = ctx.captures(_TAGGED)
-    for template in captured.get("t", []):
-        if not may_be_sql(ctx.source.data[template.start_byte : template.end_byte]):
-            continue
+    for template in ctx.source.nodes("template_string"):
         call = template.parent
-        tag_node = call.child_by_field_name("function") if call is not None else None
-        if call is None or tag_node is None:
+        if call is None or call.type != "call_expression" or call.child_by_field_name("arguments") != template:
+            continue
+        if not may_be_sql(ctx.source.data, SQL_WORDS, template.start_byte, template.end_byte):
+            continue
+        tag_node = call.child_by_field_name("function")
+        if tag_node is None:
             continue
         tag = ctx.text(tag_node)
         if tag in _RAW_TAGS:
@@ -129,6 +127,8 @@ def _explicit_columns(ev: Evaluator, args: list[Node]) -> tuple[str, ...] | None
 def _clause(before: str) -> str:
     """Which clause a substitution continues: "into" (names the table), "insert" (after ``INSERT INTO name``),
     "set", "values", ... or "" (unknown)."""
+    from pglast.parser import scan  # as in the SQL stage: pglast loads only when SQL is actually read
+
     try:
         tokens = scan(before)
     except Exception:

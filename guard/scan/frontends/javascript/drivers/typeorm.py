@@ -31,11 +31,8 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 ANCHORS = (b"@entity", b"getrepository", b"repository<", b"injectrepository", b".save(", b"createquerybuilder")
-_CLASSES = "(class_declaration) @c"
-_WRITES = (
-    "(call_expression function: (member_expression property: (property_identifier) @p "
-    '(#any-of? @p "insert" "save"))) @c'
-)
+_WRITE_METHODS = frozenset({"insert", "save"})
+_MEMBERS = ("public_field_definition", "required_parameter", "optional_parameter")
 _COLUMN_DECORATORS = frozenset(
     {"Column", "PrimaryColumn", "PrimaryGeneratedColumn", "CreateDateColumn", "UpdateDateColumn",
      "DeleteDateColumn", "VersionColumn", "JoinColumn"}
@@ -71,12 +68,12 @@ class Entity:
 def extract(ctx: JsContext) -> None:
     low = ctx.source.data.lower()
     if b"@entity" in low:
-        for node in ctx.captures(_CLASSES).get("c", []):
+        for node in ctx.source.nodes("class_declaration"):
             entity = read_entity(ctx.ev, node)
             if entity is not None:
                 ctx.facts.append(entity.fact())
     seen: set[int] = set()
-    for call in ctx.captures(_WRITES).get("c", []):
+    for call in ctx.source.method_calls(_WRITE_METHODS):
         top = outermost_call(call)
         if top.id not in seen:
             seen.add(top.id)
@@ -218,8 +215,8 @@ def _typed_repository(ctx: JsContext, at: Node, prop: str) -> Node | None:
         klass = klass.parent
     if klass is None:
         return None
-    pattern = "[(public_field_definition) @m (required_parameter) @m (optional_parameter) @m]"
-    for member in ctx.source.captures(pattern, klass).get("m", []):
+    members = [m for kind in _MEMBERS for m in ctx.source.nodes(kind, klass)]
+    for member in members:
         name_node = member.child_by_field_name("name") or member.child_by_field_name("pattern")
         if name_node is None or ctx.text(name_node) != prop:
             continue

@@ -1,4 +1,5 @@
-"""Option types of the watch commands (durations, points in time, statement timeout).
+"""Click option types for time: durations (``--window``, ``--lock-timeout``...), points in time (``--since``,
+``--as-of``) and the statement timeout, read by :func:`guard.durations.parse_duration` like config values are.
 
 The options every command shares (``--dsn``, ``--config``, ``--format`` ...) live in :mod:`guard.options`.
 """
@@ -11,14 +12,14 @@ from typing import Any, TypeVar
 
 import click
 
-from guard.config import parse_duration
+from guard.durations import parse_duration
 from guard.watch.session import DEFAULT_STATEMENT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Duration(click.ParamType):
-    """``30m``, ``24h``, ``7d`` (bare numbers are hours) -> seconds."""
+    """``30m``, ``24h``, ``7d`` -> seconds; a bare number is refused (see :mod:`guard.durations`)."""
 
     name = "duration"
 
@@ -41,11 +42,13 @@ class Since(click.ParamType):
             return value
         try:
             return dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=parse_duration(value))
-        except ValueError:
-            pass
+        except ValueError as exc:
+            not_a_duration = str(exc)
         try:
             return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
+            if "has no unit" in not_a_duration:  # ``--since 48``: hours? days? ask, like every duration does
+                self.fail(not_a_duration, param, ctx)
             self.fail(f"{value!r} is neither an ISO timestamp nor a duration such as 7d", param, ctx)
 
 
