@@ -23,6 +23,7 @@ from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
 from guard.patch.sql_files import parses, patch_sql
 from guard.scan.engine import available_cores
 from guard.scan.frontends import language_of
+from guard.scan.rules.base import ORM_PARSERS
 
 #: ``guard patch --apply`` keeps originals here (under the root); they are never patch targets.
 BACKUP_DIR_NAME = ".guard-backup"
@@ -131,6 +132,9 @@ def _site(
         table_columns=dict(relations).get(table or "")
         if write and write.write.columns is None and table in complete
         else None,
+        origin=write.write.origin if write and write.write.parser in ORM_PARSERS else "",
+        offset=write.write.column if write else 0,
+        attribute=write.attribute if write else None,
     )
 
 
@@ -139,6 +143,14 @@ def _unfixable_reason(finding: Finding, write: ResolvedWrite | None) -> str:
         return "the scanner reported no write statement at this line"
     if write.write.best_effort:
         return "found by the textual fallback in a file that does not parse: fix it by hand"
+    if write.default_kind in ("auto_now_add", "auto_now"):
+        model = (write.write.entity or "").split(":", 1)[-1] or write.model
+        field = f"{write.model}.{write.attribute or write.timestamp_column}"
+        return (
+            f"{field} has {write.default_kind}=True, which overwrites any value passed on create: the fix is in the "
+            f"model, not this call - in {model}, change the field to models.DateTimeField(default=timezone.now), "
+            "run `python manage.py makemigrations` and migrate, then pass the source time here"
+        )
     if write.write.dynamic:
         return "the table or column list is built at runtime"
     if write.write.columns is None:

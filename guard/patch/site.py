@@ -38,6 +38,11 @@ class PatchSite:
     rule: str = "GRD001"
     source_relations: TableColumns = ()  # for INSERT ... SELECT: the tables it may select from
     table_columns: tuple[str, ...] | None = None  # for a positional INSERT: the table's full column order
+    #: for ORM / query-builder writes: the driver that found it (``WriteStatement.origin``), the 1-based column
+    #: where the call to edit starts, and the model attribute that holds the timestamp column
+    origin: str = ""
+    offset: int = 0
+    attribute: str | None = None
 
 
 @dataclass
