@@ -61,13 +61,13 @@ def test_auto_now_add_and_update_or_create_are_unfixable_with_what_to_change(tmp
 def test_stale_file_is_refused(tmp_path: Path) -> None:
     from guard.config import load_config
     from guard.patch.apply import apply_patches
-    from guard.patch.planner import Selection, plan, sites_from_scan
+    from guard.patch.planner import SiteSelection, plan, sites_from_scan
     from guard.patch.scanning import scan_for_patch
 
     root = _copy(tmp_path)
     config = load_config(root)
     scanned = scan_for_patch(root, config, jobs=1)
-    sites, _ = sites_from_scan(scanned.result, config, Selection())
+    sites, _ = sites_from_scan(scanned.result, config, SiteSelection())
     patches = plan(root, sites, jobs=1)
     target = root / "app/orm_writes.py"
     target.write_text(target.read_text() + "\n# edited meanwhile\n")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from guard.model import SchemaFact
 from guard.scan.frontends.python.defaults import describe, is_now_callable, is_now_value, sql_now
-from guard.scan.frontends.python.names import Names, dotted, keyword, literal_str
+from guard.scan.frontends.python.names import Names, constant_str, dotted, keyword
 from guard.scan.frontends.python.schema import default_text
 
 _SA_COLUMNS = frozenset({"Column", "mapped_column"})
@@ -96,7 +96,7 @@ class _Reader:
             return
         last = (dotted(value.func) or "").rsplit(".", 1)[-1]
         if last == "MetaData":
-            schema = literal_str(keyword(value, "schema"))
+            schema = constant_str(keyword(value, "schema"))
             if schema:
                 self.metadata_schema[name] = schema
         elif last == "Table" and value.args:
@@ -109,7 +109,7 @@ class _Reader:
         if isinstance(node, ast.Name):
             return self.metadata_schema.get(node.id, "")
         if isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("MetaData"):
-            return literal_str(keyword(node, "schema")) or ""
+            return constant_str(keyword(node, "schema")) or ""
         return ""
 
     def _table(self, name: str, call: ast.Call, line: int) -> None:
@@ -255,7 +255,7 @@ class _Reader:
         extra = keyword(call, "sa_column_kwargs")
         if isinstance(extra, ast.Dict):
             for key, value in zip(extra.keys, extra.values, strict=False):
-                if literal_str(key) == "server_default":
+                if constant_str(key) == "server_default":
                     text = default_text(value, self._string)
                     if isinstance(text, str):
                         column.set_server(text)
@@ -319,10 +319,10 @@ class _Reader:
     # -- shared ---------------------------------------------------------------------------------
 
     def _string(self, node: ast.expr | None) -> str | None:
-        text = literal_str(node)
+        text = constant_str(node)
         if text is not None or not isinstance(node, ast.Name):
             return text
-        return literal_str(self.names.assignments.get(node.id))
+        return constant_str(self.names.assignments.get(node.id))
 
     def _add(self, name: str, info: _Class, line: int, bases: tuple[str, ...]) -> None:
         if info.naming.startswith("app_label="):
@@ -379,8 +379,8 @@ def _table_args_schema(node: ast.expr) -> str | None:
         node = node.elts[-1]
     if isinstance(node, ast.Dict):
         for key, value in zip(node.keys, node.values, strict=False):
-            if literal_str(key) == "schema":
-                return literal_str(value)
+            if constant_str(key) == "schema":
+                return constant_str(value)
     return None
 
 

@@ -14,8 +14,10 @@ import ast
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from guard.scan.frontends.python.calls import literal_str
 
-class ModuleMap(Protocol):
+
+class TreeModules(Protocol):
     """What is asked of the tree's module map (:class:`~.project.ModuleMap`; a protocol here, so the drivers that
     read names need not import the map, which imports the driver registry)."""
 
@@ -24,7 +26,7 @@ class ModuleMap(Protocol):
     def relpath(self, module: str) -> str | None: ...
 
 
-def module_path(relpath: str, modules: ModuleMap | None) -> str:
+def module_path(relpath: str, modules: TreeModules | None) -> str:
     """Dotted module name of a scanned file (``src/app/models.py`` -> ``app.models``)."""
     name = modules.module_name(relpath) if modules is not None else None
     if name:
@@ -39,14 +41,14 @@ class Names:
 
     module: str  # this module's dotted path
     relpath: str
-    modules: ModuleMap | None = None
+    modules: TreeModules | None = None
     imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted origin (module.Name or module)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)  # module-level classes
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
     assignments: dict[str, ast.expr] = field(default_factory=dict)  # module-level NAME = value (last one)
 
     @classmethod
-    def of(cls, tree: ast.Module, relpath: str, modules: ModuleMap | None) -> Names:
+    def of(cls, tree: ast.Module, relpath: str, modules: TreeModules | None) -> Names:
         names = cls(module_path(relpath, modules), relpath, modules)
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -148,5 +150,6 @@ def keyword(node: ast.Call, name: str) -> ast.expr | None:
     return None
 
 
-def literal_str(node: ast.expr | None) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+def constant_str(node: ast.expr | None) -> str | None:
+    """The string a node is when it is a string literal (None, or an absent node: None)."""
+    return literal_str(node) if node is not None else None

@@ -22,8 +22,8 @@ from typing import Protocol
 from guard.model import HOLE_PREFIX, SchemaFact, WriteStatement
 from guard.scan.frontends.python.defaults import is_now_value
 from guard.scan.frontends.python.models import read_models
-from guard.scan.frontends.python.names import ModuleMap, Names, dotted
-from guard.scan.frontends.python.rows import Body, Row, bodies
+from guard.scan.frontends.python.names import Names, TreeModules, dotted
+from guard.scan.frontends.python.rows import Body, RowKeys, bodies
 
 #: Receivers that are a database session whatever the module imports (``session``, ``db.session``, ``s``...).
 _SESSION_WORDS = ("session", "sess", "uow", "unit_of_work")
@@ -39,7 +39,7 @@ class Instance:
 
     call: ast.Call
     path: str  # the class's import path
-    row: Row
+    row: RowKeys
 
 
 @dataclass
@@ -73,7 +73,7 @@ class Module:
         self,
         node: ast.expr,
         *,
-        row: Row,
+        row: RowKeys,
         label: str,
         origin: str,
         parser: str = "orm",
@@ -136,7 +136,7 @@ class Module:
             path = self.class_path(node.func)
             if path is None:
                 return []
-            row = Row()
+            row = RowKeys()
             body.keywords_into(row, node.keywords)
             row.dynamic = row.dynamic or bool(node.args)  # positional fields: guard cannot name them
             return [Instance(node, path, row)]
@@ -156,7 +156,7 @@ class Module:
         path = self.class_path(func.value)
         if path is None:
             return []
-        row = Row(dynamic=True)
+        row = RowKeys(dynamic=True)
         update = next((k.value for k in node.keywords if k.arg == "update"), None)
         if update is not None:
             for key in body.dict_row(update).keys:
@@ -229,7 +229,7 @@ class OrmExtraction:
 
 
 def extract_orm(
-    tree: ast.Module, text: str, relpath: str, drivers: Sequence[RowDriver], modules: ModuleMap | None = None
+    tree: ast.Module, text: str, relpath: str, drivers: Sequence[RowDriver], modules: TreeModules | None = None
 ) -> OrmExtraction:
     """Model facts and ORM / query-builder writes of one parsed module (``text`` with ``\\n`` newlines)."""
     names = Names.of(tree, relpath, modules)

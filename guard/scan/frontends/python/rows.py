@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from guard.model import HOLE_PREFIX
-from guard.scan.frontends.python.names import literal_str
+from guard.scan.frontends.python.names import constant_str
 
 #: The column name standing for columns guard cannot see (``**kwargs``, rows built elsewhere).
 UNKNOWN_COLUMNS = f"{HOLE_PREFIX}columns"
@@ -24,7 +24,7 @@ MAX_FOLLOW = 4
 
 
 @dataclass
-class Row:
+class RowKeys:
     """The keys (attribute names or column keys) one row sets, and whether it may set others too."""
 
     keys: list[str] = field(default_factory=list)
@@ -41,11 +41,11 @@ class Row:
         return (*self.keys, UNKNOWN_COLUMNS) if self.dynamic else tuple(self.keys)
 
 
-def merge_rows(rows: list[Row]) -> Row:
+def merge_rows(rows: list[RowKeys]) -> RowKeys:
     """Rows written by one statement: a key counts as set only when every row sets it."""
     if not rows:
-        return Row(dynamic=True)
-    merged = Row(keys=list(rows[0].keys), values=dict(rows[0].values), dynamic=rows[0].dynamic)
+        return RowKeys(dynamic=True)
+    merged = RowKeys(keys=list(rows[0].keys), values=dict(rows[0].values), dynamic=rows[0].dynamic)
     for row in rows[1:]:
         merged.keys = [k for k in merged.keys if k in row.keys]
         merged.dynamic = merged.dynamic or row.dynamic
@@ -106,7 +106,7 @@ class Body:
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             self.attributes.setdefault(target.value.id, []).append((target.attr, value))
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            key = literal_str(target.slice)
+            key = constant_str(target.slice)
             if key is None:
                 self.opaque.add(target.value.id)
             else:
@@ -140,15 +140,15 @@ class Body:
 
     # -- rows ---------------------------------------------------------------------------------------
 
-    def dict_row(self, node: ast.expr, depth: int = 0) -> Row:
+    def dict_row(self, node: ast.expr, depth: int = 0) -> RowKeys:
         """The keys one row sets: ``{"a": 1}``, ``dict(a=1, **base)``, ``{**base, "a": 1}``, a name bound to one
         (plus ``row["b"] = ...`` set later); anything else is a row guard cannot see."""
-        row = Row()
+        row = RowKeys()
         if depth > MAX_FOLLOW:
             row.dynamic = True
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=False):
-                text = literal_str(key) if key is not None else None
+                text = constant_str(key) if key is not None else None
                 if text is None:
                     if key is None:  # {**base}
                         self._merge_into(row, self.dict_row(value, depth + 1))
@@ -174,7 +174,7 @@ class Body:
             row.dynamic = True
         return row
 
-    def keywords_into(self, row: Row, keywords: list[ast.keyword], depth: int = 0) -> None:
+    def keywords_into(self, row: RowKeys, keywords: list[ast.keyword], depth: int = 0) -> None:
         for item in keywords:
             if item.arg is None:
                 self._merge_into(row, self.dict_row(item.value, depth + 1))
@@ -182,36 +182,36 @@ class Body:
                 row.add(item.arg, item.value)
 
     @staticmethod
-    def _merge_into(row: Row, other: Row) -> None:
+    def _merge_into(row: RowKeys, other: RowKeys) -> None:
         for key in other.keys:
             row.add(key, other.values.get(key))
         row.dynamic = row.dynamic or other.dynamic
 
-    def dict_rows(self, node: ast.expr, depth: int = 0) -> list[Row]:
+    def dict_rows(self, node: ast.expr, depth: int = 0) -> list[RowKeys]:
         """Rows of a sequence: a list/tuple of dicts, a comprehension, a name built by appends, or one dict."""
         if depth > MAX_FOLLOW:
-            return [Row(dynamic=True)]
+            return [RowKeys(dynamic=True)]
         if isinstance(node, (ast.List, ast.Tuple)):
             if any(isinstance(e, ast.Starred) for e in node.elts) or not node.elts:
-                return [Row(dynamic=True)]
+                return [RowKeys(dynamic=True)]
             return [self.dict_row(e, depth + 1) for e in node.elts]
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
             return [self.dict_row(node.elt, depth + 1)]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple"):
-            return self.dict_rows(node.args[0], depth + 1) if len(node.args) == 1 else [Row(dynamic=True)]
+            return self.dict_rows(node.args[0], depth + 1) if len(node.args) == 1 else [RowKeys(dynamic=True)]
         if isinstance(node, ast.Name):
             value = self.only_value(node.id)
             if value is None or node.id in self.opaque:
-                return [Row(dynamic=True)]
+                return [RowKeys(dynamic=True)]
             if isinstance(value, (ast.List, ast.Tuple)) and not value.elts:
                 appended = self.appended.get(node.id, [])
-                return [self.dict_row(e, depth + 1) for e in appended] or [Row(dynamic=True)]
+                return [self.dict_row(e, depth + 1) for e in appended] or [RowKeys(dynamic=True)]
             if isinstance(value, (ast.Dict, ast.Call)) and not _is_sequence_call(value):
                 return [self.dict_row(node, depth + 1)]
             return self.dict_rows(value, depth + 1)
         if isinstance(node, (ast.Dict, ast.Call)):
             return [self.dict_row(node, depth + 1)]
-        return [Row(dynamic=True)]
+        return [RowKeys(dynamic=True)]
 
     def elements(self, node: ast.expr, depth: int = 0) -> list[ast.expr] | None:
         """Items of a sequence of instances (``[Job(...), ...]``, a comprehension's element, appended items)."""

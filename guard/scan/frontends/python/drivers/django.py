@@ -12,7 +12,7 @@ import ast
 
 from guard.scan.frontends.python.drivers.base import Driver
 from guard.scan.frontends.python.orm import Module, entity_key, label_of
-from guard.scan.frontends.python.rows import Body, Row
+from guard.scan.frontends.python.rows import Body, RowKeys
 
 FAMILY = "django"
 ORIGIN = "django"
@@ -22,7 +22,7 @@ _CREATE = frozenset({"create", "get_or_create", "update_or_create"})
 _DEFAULTS = ("defaults", "create_defaults")
 
 
-def rows(module: Module, body: Body, call: ast.Call) -> None:
+def manager_writes(module: Module, body: Body, call: ast.Call) -> None:
     func = call.func
     if not isinstance(func, ast.Attribute):
         return
@@ -45,7 +45,7 @@ def rows(module: Module, body: Body, call: ast.Call) -> None:
             module.emit(instance.call, row=instance.row, label=label, origin=ORIGIN,
                         entity=entity_key(FAMILY, instance.path))
         return
-    row = Row()
+    row = RowKeys()
     body.keywords_into(row, [k for k in call.keywords if k.arg not in _DEFAULTS])
     for name in _DEFAULTS:
         defaults = next((k.value for k in call.keywords if k.arg == name), None)
@@ -58,7 +58,7 @@ def rows(module: Module, body: Body, call: ast.Call) -> None:
     module.emit(call, row=row, label=label_of(module, func) + "(...)", origin=ORIGIN, entity=entity, table=table)
 
 
-DRIVER = Driver(name="django", rows=rows, row_anchors=ANCHORS, row_gates=GATES)
+DRIVER = Driver(name="django", rows=manager_writes, row_anchors=ANCHORS, row_gates=GATES)
 
 
 def _save(module: Module, body: Body, call: ast.Call, receiver: ast.expr) -> None:

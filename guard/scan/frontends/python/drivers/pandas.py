@@ -11,15 +11,15 @@ import ast
 
 from guard.model import HOLE_PREFIX
 from guard.scan.frontends.python.drivers.base import Driver
-from guard.scan.frontends.python.names import keyword, literal_str
+from guard.scan.frontends.python.names import constant_str, keyword
 from guard.scan.frontends.python.orm import Module
-from guard.scan.frontends.python.rows import Body, Row
+from guard.scan.frontends.python.rows import Body, RowKeys
 
 ORIGIN = "pandas"
 ANCHORS = (b"to_sql",)
 
 
-def rows(module: Module, body: Body, call: ast.Call) -> None:
+def to_sql_writes(module: Module, body: Body, call: ast.Call) -> None:
     func = call.func
     if not (isinstance(func, ast.Attribute) and func.attr == "to_sql"):
         return
@@ -37,7 +37,7 @@ def rows(module: Module, body: Body, call: ast.Call) -> None:
                 parser="builder", table=table)
 
 
-DRIVER = Driver(name="pandas", rows=rows, row_anchors=ANCHORS, row_gates=ANCHORS)
+DRIVER = Driver(name="pandas", rows=to_sql_writes, row_anchors=ANCHORS, row_gates=ANCHORS)
 
 
 def _quoted(name: str) -> str:
@@ -46,29 +46,29 @@ def _quoted(name: str) -> str:
 
 
 def _string(node: ast.expr | None, body: Body, module: Module) -> str | None:
-    text = literal_str(node)
+    text = constant_str(node)
     if text is not None or not isinstance(node, ast.Name):
         return text
     value = body.only_value(node.id) or module.names.assignments.get(node.id)
-    return literal_str(value)
+    return constant_str(value)
 
 
-def _frame_columns(frame: ast.expr, body: Body) -> Row:
+def _frame_columns(frame: ast.expr, body: Body) -> RowKeys:
     """Columns of a frame built in this body with ``columns=[...]`` or from a dict literal, plus the columns
     assigned to it afterwards (``df["created_at"] = ...``); unknown otherwise."""
     if not isinstance(frame, ast.Name) or frame.id in body.opaque:
-        return Row(dynamic=True)
+        return RowKeys(dynamic=True)
     value = body.only_value(frame.id)
-    row = Row(dynamic=True)
+    row = RowKeys(dynamic=True)
     if isinstance(value, ast.Call):
         columns = keyword(value, "columns")
         first = value.args[0] if value.args else keyword(value, "data")
         if isinstance(columns, (ast.List, ast.Tuple)):
-            names = [literal_str(e) for e in columns.elts]
+            names = [constant_str(e) for e in columns.elts]
             if all(n is not None for n in names):
-                row = Row(keys=[n for n in names if n is not None])
-        elif isinstance(first, ast.Dict) and all(literal_str(k) for k in first.keys):
-            row = Row(keys=[k for k in (literal_str(k) for k in first.keys) if k])
+                row = RowKeys(keys=[n for n in names if n is not None])
+        elif isinstance(first, ast.Dict) and all(constant_str(k) for k in first.keys):
+            row = RowKeys(keys=[k for k in (constant_str(k) for k in first.keys) if k])
     for key, item in body.keys.get(frame.id, []):
         row.add(key, item)
     return row

@@ -19,9 +19,9 @@ import ast
 
 from guard.model import HOLE_PREFIX
 from guard.scan.frontends.python.drivers.base import Driver
-from guard.scan.frontends.python.names import literal_str
+from guard.scan.frontends.python.names import constant_str
 from guard.scan.frontends.python.orm import Module, entity_key
-from guard.scan.frontends.python.rows import Body, Row, merge_rows
+from guard.scan.frontends.python.rows import Body, RowKeys, merge_rows
 
 FAMILY = "sqlalchemy"
 ORIGIN = "sqlalchemy-core"
@@ -57,7 +57,7 @@ _PARAM_KEYWORDS = ("parameters", "params")
 
 class _Statement:
     def __init__(self) -> None:
-        self.rows: list[Row] = []
+        self.rows: list[RowKeys] = []
         self.seen_rows = False
         self.from_values = False
         self.executed_bare = False
@@ -66,7 +66,7 @@ class _Statement:
         self.end: ast.AST | None = None
 
 
-def rows(module: Module, body: Body, call: ast.Call) -> None:
+def core_writes(module: Module, body: Body, call: ast.Call) -> None:
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr == "bulk_insert" and len(call.args) >= 2:
         _bulk_insert(module, body, call)
@@ -85,9 +85,9 @@ def rows(module: Module, body: Body, call: ast.Call) -> None:
     if statement.seen_rows:
         row = merge_rows(statement.rows)
     elif statement.executed_bare:
-        row = Row()  # every column left to its default
+        row = RowKeys()  # every column left to its default
     else:
-        row = Row(dynamic=True)  # built here, run elsewhere
+        row = RowKeys(dynamic=True)  # built here, run elsewhere
     kind = "insert-select" if statement.select else ("upsert" if statement.on_conflict else "insert")
     label = f"{module.source(call.func)}({module.source(target)})" if call.args else module.source(call)
     if statement.from_values:
@@ -108,7 +108,7 @@ def rows(module: Module, body: Body, call: ast.Call) -> None:
     )
 
 
-DRIVER = Driver(name="sqlalchemy-core", rows=rows, row_anchors=ANCHORS, row_gates=GATES)
+DRIVER = Driver(name="sqlalchemy-core", rows=core_writes, row_anchors=ANCHORS, row_gates=GATES)
 
 
 def _bulk_insert(module: Module, body: Body, call: ast.Call) -> None:
@@ -127,11 +127,11 @@ def _target(module: Module, body: Body, node: ast.expr) -> tuple[str | None, str
     if isinstance(node, ast.Attribute) and node.attr == "__table__":
         node = node.value
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "tables":
-        name = literal_str(node.slice)  # metadata.tables["jobs"]
+        name = constant_str(node.slice)  # metadata.tables["jobs"]
         return None, name if name else f"{HOLE_PREFIX}table"
     if isinstance(node, ast.Call) and (module.names.canonical(node.func) or "").endswith(("table", "Table")):
-        name = literal_str(node.args[0]) if node.args else None  # table("jobs", column("a")) / Table(...)
-        schema = next((literal_str(k.value) for k in node.keywords if k.arg == "schema"), None)
+        name = constant_str(node.args[0]) if node.args else None  # table("jobs", column("a")) / Table(...)
+        schema = next((constant_str(k.value) for k in node.keywords if k.arg == "schema"), None)
         if name:
             return None, f"{schema}.{name}" if schema else name
     if isinstance(node, ast.Name) and node.id in body.assigned and not isinstance(body.node, ast.Module):
@@ -203,22 +203,22 @@ def _method(body: Body, method: str, call: ast.Call, statement: _Statement) -> N
     if method == "values":
         statement.seen_rows = statement.from_values = True
         if call.keywords and not call.args:
-            row = Row()
+            row = RowKeys()
             body.keywords_into(row, call.keywords)
             statement.rows.append(row)
         elif call.args:
             statement.rows.extend(body.dict_rows(call.args[0]))
         else:
-            statement.rows.append(Row(dynamic=True))
+            statement.rows.append(RowKeys(dynamic=True))
     elif method == "from_select" and call.args:
         statement.seen_rows = statement.select = True
         names = call.args[0]
         elements = names.elts if isinstance(names, (ast.List, ast.Tuple)) else None
-        keys = [literal_str(e) or (e.attr if isinstance(e, ast.Attribute) else None) for e in elements or []]
+        keys = [constant_str(e) or (e.attr if isinstance(e, ast.Attribute) else None) for e in elements or []]
         if elements is None or any(k is None for k in keys):
-            statement.rows.append(Row(dynamic=True))
+            statement.rows.append(RowKeys(dynamic=True))
         else:
-            statement.rows.append(Row(keys=[k for k in keys if k]))
+            statement.rows.append(RowKeys(keys=[k for k in keys if k]))
     elif method.startswith("on_conflict_do_") or method == "on_duplicate_key_update":
         statement.on_conflict = "nothing" if method.endswith("nothing") else "update"
 

@@ -24,7 +24,7 @@ _ONE = frozenset({"add", "merge"})
 _MANY = frozenset({"add_all", "bulk_save_objects"})
 
 
-def rows(module: Module, body: Body, call: ast.Call) -> None:
+def session_writes(module: Module, body: Body, call: ast.Call) -> None:
     func = call.func
     if not isinstance(func, ast.Attribute) or not call.args:
         return
@@ -46,7 +46,7 @@ def rows(module: Module, body: Body, call: ast.Call) -> None:
         )
 
 
-def inferred(module: Module, body: Body, calls: list[ast.Call]) -> None:
+def handed_over_writes(module: Module, body: Body, calls: list[ast.Call]) -> None:
     """Instances of a model constructed here and handed to a helper (``create_and_refresh(db, Task(...))``) or
     returned from a factory: the session call is elsewhere, the row is built here. Kept only when the catalog
     knows the class as a model (``WriteStatement.inferred``)."""
@@ -82,4 +82,6 @@ def _mappings(module: Module, body: Body, call: ast.Call) -> None:
                 entity=entity_key(FAMILY, path))
 
 
-DRIVER = Driver(name="sqlalchemy-orm", rows=rows, finish=inferred, row_anchors=ANCHORS, row_gates=GATES)
+DRIVER = Driver(
+    name="sqlalchemy-orm", rows=session_writes, finish=handed_over_writes, row_anchors=ANCHORS, row_gates=GATES
+)
