@@ -15,6 +15,7 @@ from guard.scan.rules import (
     grd003_unknown_schema,
     grd004_dynamic_sql,
     grd005_positional_unknown_order,
+    grd006_null_timestamp,
     grd900_suppression_reason,
     grd901_unused_suppression,
 )
@@ -26,6 +27,7 @@ WRITE_RULES: tuple[ModuleType, ...] = (
     grd003_unknown_schema,
     grd004_dynamic_sql,
     grd005_positional_unknown_order,
+    grd006_null_timestamp,
 )
 META_RULES: tuple[ModuleType, ...] = (grd900_suppression_reason, grd901_unused_suppression)
 ALL_RULES: tuple[ModuleType, ...] = WRITE_RULES + META_RULES
