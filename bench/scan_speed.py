@@ -8,6 +8,10 @@
 3. A generated ~100k-line JavaScript/TypeScript tree (node-postgres, templates, postgres.js, knex, Drizzle,
    Prisma), timed next to the Python figure of the same run; and the Python tree scanned in-process with and
    without the JS/TS front-ends registered, to show a tree without JS/TS files does not pay for them.
+4. ORM writes: the same generated repository (no ORM code) scanned in-process with the ORM drivers
+   (SQLAlchemy ORM/Core, Django, pandas) unregistered and registered, interleaved in one run, best of 3 each
+   (the ratio must stay within 10%); and an ORM-heavy generated repository (declarative models with mixins,
+   Django models, ``session.add``/``add_all``, Core ``insert().values()``, ``objects.create``) with its figure.
 
 With ``--baseline-tree DIR`` (a directory holding another version's ``guard/`` package, e.g. from
 ``git archive <commit> guard | tar -x -C DIR``), every measurement is repeated with that version in the same run,
@@ -446,6 +450,128 @@ def bench_synthetic(lines: int, writes: int, jobs: int | None, baseline: Path | 
         return best
 
 
+ORM_MODELS = '''"""Generated models."""
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(schema="app")
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+'''
+ORM_MODEL = '''
+
+class Model{n}(TimestampMixin, Base):
+    __tablename__ = "model_{n}"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    created = Column("stamped_at", DateTime, default=datetime.utcnow)
+'''
+DJANGO_MODEL = '''
+
+class Record{n}(models.Model):
+    name = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+'''
+ORM_WRITERS = [
+    "session.add(Model{m}(name=p['name']))",
+    "session.add(Model{m}(name=p['name'], created_at=p['at']))",
+    "session.add_all([Model{m}(name=x['name']) for x in p['items']])",
+    "session.execute(insert(Model{m}).values(name=p['name']))",
+    "session.execute(insert(Model{m}), [{{'name': x['name']}} for x in p['items']])",
+    "Record{m}.objects.create(name=p['name'])",
+    "job = session.get(Model{m}, p['id'])\n    job.name = 'x'\n    session.add(job)",
+]
+
+
+def generate_orm_repo(root: Path, lines: int, writes: int, models: int = 60) -> tuple[int, int]:
+    """Models (SQLAlchemy with a mixin, Django) and writer modules of ordinary code with ORM writes."""
+    rng = random.Random(11)
+    app = root / "app"
+    app.mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text(ORM_MODELS + "".join(ORM_MODEL.format(n=n) for n in range(models)))
+    shop = root / "shop"
+    shop.mkdir()
+    (shop / "__init__.py").write_text("")
+    django_header = "from django.db import models\nfrom django.utils import timezone\n"
+    (shop / "models.py").write_text(django_header + "".join(DJANGO_MODEL.format(n=n) for n in range(models)))
+    file_lines = 250
+    count = max(1, lines // file_lines)
+    per_file = [0] * count
+    for _ in range(writes):
+        per_file[rng.randrange(count)] += 1
+    written = 0
+    for index in range(count):
+        package = root / "service" / f"pkg{index // 50}"
+        package.mkdir(parents=True, exist_ok=True)
+        parts = [
+            '"""Generated module."""\n\nfrom sqlalchemy import insert\n\n'
+            f"from app.models import {', '.join(f'Model{m}' for m in range(models))}\n"
+            f"from shop.models import {', '.join(f'Record{m}' for m in range(models))}\n"
+        ]
+        for w in range(per_file[index]):
+            body = ORM_WRITERS[rng.randrange(len(ORM_WRITERS))].format(m=rng.randrange(models))
+            parts.append(f"\n\ndef write_{w}(session, p):\n    {body}\n")
+        n = 0
+        while sum(p.count("\n") for p in parts) < file_lines:
+            parts.append(FILLER.format(n=n))
+            n += 1
+        text = "".join(parts)
+        (package / f"module_{index}.py").write_text(text)
+        written += text.count("\n")
+    return count + 4, written
+
+
+def _in_process(root: Path, jobs: int | None) -> tuple[float, int, int]:
+    from guard.config import Config
+    from guard.scan.engine import scan
+
+    started = time.perf_counter()
+    result = scan(root, Config(), jobs=jobs)
+    return time.perf_counter() - started, len(result.writes), len(result.findings)
+
+
+def bench_orm(lines: int, writes: int, jobs: int | None) -> None:
+    from guard.scan.frontends.python.drivers import DRIVERS
+
+    orm_drivers = DRIVERS.row_writers()
+    print(f"== ORM drivers on a generated repository without ORM code (~{lines:,} lines, ~{writes} SQL writes)")
+    with tempfile.TemporaryDirectory(prefix="guard-bench-") as tmp:
+        root = Path(tmp)
+        generate_repo(root, lines, writes)
+        without, with_orm = [], []
+        for _ in range(3):  # interleaved, so load from other processes hits both alike
+            for driver in orm_drivers:
+                DRIVERS.unregister(driver.name)
+            without.append(_in_process(root, jobs))
+            for driver in orm_drivers:
+                DRIVERS.register(driver)
+            with_orm.append(_in_process(root, jobs))
+        before, after = min(r[0] for r in without), min(r[0] for r in with_orm)
+        print(
+            f"  without ORM drivers: best {before:.2f} s ({without[0][1]} writes); "
+            f"with: best {after:.2f} s ({with_orm[0][1]} writes); ratio {after / before:.3f} "
+            f"(runs without: {', '.join(f'{r[0]:.2f}' for r in without)}; with: "
+            f"{', '.join(f'{r[0]:.2f}' for r in with_orm)})"
+        )
+    print(f"== ORM-heavy generated repository (~{lines:,} lines, ~{writes * 5} ORM writes)")
+    with tempfile.TemporaryDirectory(prefix="guard-bench-orm-") as tmp:
+        root = Path(tmp)
+        files, total_lines = generate_orm_repo(root, lines, writes * 5)
+        runs = [_in_process(root, jobs) for _ in range(3)]
+        best = min(r[0] for r in runs)
+        print(
+            f"  {files} files, {total_lines:,} lines: {runs[0][1]} writes, {runs[0][2]} findings; "
+            f"best {best:.2f} s ({total_lines / best:,.0f} lines/s); runs: {', '.join(f'{r[0]:.2f}' for r in runs)}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("roots", nargs="*", type=Path, help="trees to scan (default: stdlib + site-packages)")
@@ -456,20 +582,23 @@ def main() -> None:
     parser.add_argument("--skip-tree", action="store_true", help="only run the generated-repository benchmarks")
     parser.add_argument("--baseline-tree", type=Path, help="a directory holding another version's guard/ to compare")
     parser.add_argument("--tree-runs", type=int, default=1, help="runs per large tree (best counts)")
+    parser.add_argument("--orm-only", action="store_true", help="only run the ORM benchmarks (4.)")
     args = parser.parse_args()
     baseline = args.baseline_tree.resolve() if args.baseline_tree else None
     if baseline is not None and not (baseline / "guard" / "cli.py").is_file():
         parser.error(f"--baseline-tree {baseline}: no guard/cli.py there")
-    if not args.skip_tree:
-        bench_tree(args.roots or default_roots(), args.jobs, baseline, args.tree_runs)
-    python_best = bench_synthetic(args.synthetic_lines, args.synthetic_writes, args.jobs, baseline)
-    js_best = bench_javascript(args.js_lines, args.synthetic_writes, args.jobs)
-    print(
-        f"== side by side (one run): Python {args.synthetic_lines:,} lines {python_best:.2f} s "
-        f"({args.synthetic_lines / python_best:,.0f} lines/s); JS/TS {args.js_lines:,} lines {js_best:.2f} s "
-        f"({args.js_lines / js_best:,.0f} lines/s)"
-    )
-    bench_no_js_cost(args.synthetic_lines, args.synthetic_writes, args.jobs)
+    if not args.orm_only:
+        if not args.skip_tree:
+            bench_tree(args.roots or default_roots(), args.jobs, baseline, args.tree_runs)
+        python_best = bench_synthetic(args.synthetic_lines, args.synthetic_writes, args.jobs, baseline)
+        js_best = bench_javascript(args.js_lines, args.synthetic_writes, args.jobs)
+        print(
+            f"== side by side (one run): Python {args.synthetic_lines:,} lines {python_best:.2f} s "
+            f"({args.synthetic_lines / python_best:,.0f} lines/s); JS/TS {args.js_lines:,} lines {js_best:.2f} s "
+            f"({args.js_lines / js_best:,.0f} lines/s)"
+        )
+        bench_no_js_cost(args.synthetic_lines, args.synthetic_writes, args.jobs)
+    bench_orm(args.synthetic_lines, args.synthetic_writes, args.jobs)
 
 
 if __name__ == "__main__":

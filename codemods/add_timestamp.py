@@ -24,13 +24,14 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from guard.codemods.module_index import ModuleIndex
+from guard.codemods.orm_timestamp import ORM_ORIGINS, OrmSitePatcher
 from guard.codemods.python_strings import LiteralSql, StringLeaf, apply_leaf_edits, sql_text
 from guard.codemods.sequences import NodeEdit, add_keys, add_keywords, insert_args, insert_elements
 from guard.patch.params import ParamStyle
 from guard.patch.site import PatchSite, SiteResult
 from guard.patch.sql_edit import Relations, SqlPatch, Unfixable, apply_edits, plan_timestamp_edit
 from guard.patch.sql_files import FALLBACK_SQL, fallback_reason, source_value
-from guard.patch.values import infer_value
+from guard.patch.values import fallback_code, infer_value
 from guard.scan.frontends.python.drivers import DRIVERS
 
 
@@ -426,11 +427,7 @@ class _SitePatcher:
         if code is None:
             self.fallbacks.append(inferred.reason)
             self.plan.needs_datetime = True
-            code = (
-                "datetime.datetime.now(datetime.timezone.utc)"
-                if self.index.imports_datetime_module
-                else "datetime.now(timezone.utc)"
-            )
+            code = fallback_code(self.index.imports_datetime_module)
         self.values.append(code)
         return _parse_expression(code)
 
@@ -492,7 +489,10 @@ def patch_python(source: str, sites: Sequence[PatchSite]) -> tuple[str, list[Sit
         result = SiteResult(site)
         plan = _Plan()
         try:
-            _SitePatcher(index, site, plan, result).run()
+            if site.origin in ORM_ORIGINS:
+                OrmSitePatcher(index, site, plan, result).run()
+            else:
+                _SitePatcher(index, site, plan, result).run()
             if merged.conflict(plan):
                 raise Unfixable("another site in this file edits the same SQL or parameters: patch by hand")
         except Unfixable as exc:

@@ -146,8 +146,9 @@ class WriteStatement:
     origin: str = "literal"
     context: str = ""
     end_line: int = 0  # last line of the statement (for suppressions); 0 = same as line
-    #: the ORM model / builder table object written, when the write has no SQL text: ``prisma:Job``,
-    #: ``drizzle:src/db/schema.ts#jobs``, ``typeorm:src/entity/Job.ts#Job``. ``parser`` is then "orm" or "builder".
+    #: The ORM model / query-builder entity written, when the table is known only through it (e.g.
+    #: ``sqlalchemy:app.models.Job``, ``django:shop.models.Order``): the resolver maps it to a table through the
+    #: catalog, and ``columns`` then holds the names the code used (attribute names or keys).
     entity: str | None = None
     #: not PostgreSQL (``sqlite``, ``clickhouse``, ``snowflake``, ``bigquery``, ``mysql``): listed in the
     #: inventory with its dialect, never a finding; None = PostgreSQL
@@ -158,6 +159,12 @@ class WriteStatement:
     evidence: tuple[Evidence, ...] = ()
     #: column -> the record key its value is read from (``scheduled_at`` <- ``scheduledOn``), when visible
     record_keys: tuple[tuple[str, str], ...] = ()
+    #: the write is inferred, not seen: a model instance constructed and handed to a helper or returned (the
+    #: session call is elsewhere). It counts only when ``entity`` is a model the catalog knows.
+    inferred: bool = False
+    #: the entity's class is defined in the scanned tree (not imported from a library): if the catalog has no
+    #: model of it, it is a plain class (``seen.add(Point(...))``) and the call is no write
+    entity_in_tree: bool = False
 
     def value_of(self, column: str) -> str | None:
         for name, value in self.column_values:
@@ -183,13 +190,22 @@ class SchemaFact:
     new_name: str | None = None
     relpath: str = ""
     line: int = 0
-    origin: str = "ddl"  # "ddl" | "alembic" | "sqlalchemy" | "prisma" | "drizzle" | "typeorm" | "knex"
-    #: the ORM model this table definition came from (``prisma:Job``), and its attribute -> column names
-    #: where they differ, so writes naming attributes can be read as column lists
+    origin: str = "ddl"  # "ddl" | "alembic" | "sqlalchemy" | "django" | "prisma" | "drizzle" | "typeorm" | "knex"
+    #: Model definitions (action ``entity``, or ``mixin`` for abstract bases and mixins that carry columns but
+    #: no table of their own): the entity key (``sqlalchemy:app.models.Job``), attribute -> column where they
+    #: differ, column -> default kind ("database" | "orm" | "auto_now_add" | "auto_now") for every column in
+    #: ``defaults``, the entity paths (``module.Class``) of the bases whose columns it inherits, and how a
+    #: mapped subclass without a table name of its own derives one (``naming``: "lower" | "snake" | "").
     entity: str = ""
     attributes: tuple[tuple[str, str], ...] = ()
-    #: column -> "database" | "orm" | "auto_now_add": who fills the now()-like default
     default_kinds: tuple[tuple[str, str], ...] = ()
+    bases: tuple[str, ...] = ()
+    naming: str = ""
+    schema: str = ""  # the schema a base's MetaData(schema=...) gives mapped subclasses without one of their own
+    #: column -> now()-like default the ORM fills in itself (``default=datetime.utcnow``, Django ``auto_now_add``),
+    #: kept apart from ``defaults`` (what the database does) because a model may have both: the ORM's applies to
+    #: writes through the model, the database's to every other write. Its kind is in ``default_kinds``.
+    app_defaults: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -204,6 +220,9 @@ class TableInfo:
     #: the database guard's mode (enforce | quarantine | audit) when guard.protected_tables lists the table: its
     #: timestamp is required whatever the column's default now says (guard replaced now() with a sentinel)
     guard_mode: str | None = None
+    #: column -> kind of its now()-like default when it is not a database default ("orm", "auto_now_add"),
+    #: as declared by a model mapped to this table; the database guard cannot see those
+    default_kinds: dict[str, str] = field(default_factory=dict)
 
     def has_column(self, column: str) -> bool:
         return column in self.columns or column in self.defaults
@@ -231,6 +250,13 @@ class ResolvedWrite:
     alternatives: tuple[str, ...] = ()
     #: the write's own evidence plus what the catalog adds (history copied, business date)
     evidence: tuple[Evidence, ...] = ()
+    #: what kind of default ``default`` is: "database" | "orm" (Python-side, e.g. ``default=datetime.utcnow``)
+    #: | "auto_now_add" / "auto_now" (Django, overwrites any value passed on create); None when unknown
+    default_kind: str | None = None
+    #: for writes through an ORM model: the model's attribute for the timestamp column (``created``), and the
+    #: model's readable name (``Job``, from ``app/models.py``)
+    attribute: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True)

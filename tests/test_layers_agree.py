@@ -109,7 +109,9 @@ def test_point3_patch_never_writes_what_grd002_flags(tmp_path: Path) -> None:
     assert "now()" not in text and "guard: review" in text
     assert "review" in patched.stderr
     after = findings(run("scan", ".", "--format", "json", cwd=tmp_path))
-    assert after == []  # neither GRD001 (the column is named) nor GRD002 (no ingestion time written)
+    # neither GRD001 (the column is named) nor GRD002 (no ingestion time written): the placeholder stays visible
+    assert [(f["rule"], f["line"]) for f in after] == [("GRD006", 1)]
+    assert "guard: review" in after[0]["message"] and after[0]["fixable"] is False
 
 
 @pytest.fixture
@@ -160,3 +162,48 @@ def test_point4_detect_and_doctor_know_quarantined_bursts(incident_guard: tuple[
     batches = json.loads(run("release", "--dsn", dsn, "--list", "--format", "json").stdout)["batches"]
     run("release", "--dsn", dsn, "--batch", batches[-1]["batch_id"])
     assert run("detect", *common, "-q").exit_code == 1
+
+
+def test_point7_protect_twice_is_a_mode_change_and_names_are_checked(titan: Path, pg_dsn: str) -> None:
+    """Was: a second `guard protect` wrote another guard_table that failed at deploy time ("already guarded");
+    `protect titan.nope --column made_up` wrote a migration anyway; `protect jobs` silently meant public.jobs."""
+    first = run("protect", "--table", "titan.jobs", "--mode", "audit", cwd=titan)
+    assert first.exit_code == 0, first.output
+    second = run("protect", "--table", "titan.jobs", "--mode", "quarantine", cwd=titan)
+    assert second.exit_code == 0, second.output
+    assert "guarded in audit mode: writing a mode change to quarantine" in second.stdout
+    [change] = [p for p in (titan / "guard_migrations").glob("*.py") if "quarantine" in p.read_text()]
+    assert "op.guard_set_mode('titan.jobs', 'quarantine', from_mode='audit')" in change.read_text()
+    same = run("protect", "--table", "titan.jobs", "--mode", "quarantine", cwd=titan)
+    assert same.exit_code == 0 and "nothing to write" in same.stdout
+    assert len(list((titan / "guard_migrations").glob("*.py"))) == 2
+    wrong = run("protect", "--table", "titan.jobs", "--mode", "enforce", "--from-mode", "audit", cwd=titan)
+    assert wrong.exit_code == 2 and "guarded in quarantine mode" in wrong.stderr
+
+    # unknown names are refused by the project's catalog (the DDL under schema/) ...
+    nope = run("protect", "--table", "titan.nope", cwd=titan)
+    assert nope.exit_code == 2 and "not in the project's catalog" in nope.stderr
+    made_up = run("protect", "--table", "titan.invoices", "--column", "made_up", cwd=titan)
+    assert made_up.exit_code == 2 and "no column 'made_up'" in made_up.stderr
+    # ... a bare name is resolved through search_path (titan, public) and printed
+    bare = run("protect", "--table", "invoices", cwd=titan)
+    assert bare.exit_code == 0, bare.output
+    assert "table: invoices -> titan.invoices" in bare.stdout
+    assert len(list((titan / "guard_migrations").glob("*.py"))) == 3
+
+    # ... and by the database with --dsn, which also knows guards applied elsewhere
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute((titan / "schema" / "001_titan.sql").read_text())
+    assert run("migrate", "--dsn", pg_dsn, "-q", cwd=titan).exit_code == 0
+    shutil.rmtree(titan / "guard_migrations")  # the revisions live elsewhere; the database still knows
+    known = run("protect", "--table", "estimates", "--dsn", pg_dsn, "--mode", "enforce", cwd=titan)
+    assert known.exit_code == 0, known.output
+    assert "estimates -> titan.estimates" in known.stdout and "guard_table" in _newest(titan).read_text()
+    guarded = run("protect", "--table", "titan.jobs", "--dsn", pg_dsn, "--mode", "enforce", cwd=titan)
+    assert "guarded in quarantine mode: writing a mode change to enforce" in guarded.stdout, guarded.output
+    missing = run("protect", "--table", "titan.calls", "--dsn", pg_dsn, cwd=titan)
+    assert missing.exit_code == 2 and "not found" in missing.stderr
+
+
+def _newest(project: Path) -> Path:
+    return max((project / "guard_migrations").glob("*.py"), key=lambda p: p.stat().st_mtime_ns)

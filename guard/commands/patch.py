@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 @click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
 @options.config_option()
 @options.output_option
-@click.option("--rule", help="Patch findings of this rule only (default: every fixable rule, GRD001 and GRD006).")
+@click.option("--rule", help="Patch findings of this rule only (default: every fixable rule, GRD001 and GRD007).")
 @click.option("--select", "selectors", multiple=True, metavar="FILE[:LINE]", help="Only these sites (repeatable).")
 @click.option("--apply", "apply_changes", is_flag=True, help="Write the changes (default: print the diff only).")
 @click.option("--dry-run", is_flag=True, help="Print the diff and write nothing (the default).")

@@ -1,4 +1,10 @@
-"""``guard protect TABLE``: write a reviewable migration that guards a table (nothing touches the database)."""
+"""``guard protect --table T``: write a reviewable migration that guards a table (nothing touches the database).
+
+It reads what it wrote before (the revisions in ``migrations_dir``) and, with ``--dsn``, the database's
+``guard.protected_tables``: protecting a table that is already guarded writes a mode change, never a second
+``guard_table`` that would fail at deploy time. Names are checked before anything is written
+(:mod:`guard.db.target`).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ from pathlib import Path
 import click
 
 from guard import options
-from guard.config import Config, normalize_table_name
+from guard.config import Config
 from guard.db.history import planned_modes
 from guard.db.operations import MODES, GuardSettings
 from guard.db.revision import render_guard_table, render_set_mode, write_revision
+from guard.db.target import ProtectTarget, require_columns, resolve_target, unchecked
 from guard.errors import GuardError, cli_errors
 from guard.rollout.blast import blast_radius
 from guard.rollout.inputs import blast_options, command_config
@@ -41,6 +48,8 @@ def _interval(seconds: float) -> str:
 @blast_options(
     "Guard every table with findings in this `guard scan --format json` report (one revision).", "--from-scan"
 )
+@options.dsn_option(required=False, help="Check the table and columns in this database and read its guard state.")
+@click.option("--force", is_flag=True, help="Write the revision even though the table is not in the project's catalog.")
 @cli_errors
 def protect(
     table_argument: str | None,
@@ -54,6 +63,8 @@ def protect(
     migrations_dir: str | None,
     scan_report: Path | None,
     repo: Path | None,
+    dsn: str | None,
+    force: bool,
 ) -> None:
     """Write a migration that guards --table (schema.table); apply it with `guard migrate`.
 
@@ -76,20 +87,44 @@ def protect(
             "name the table to guard (--table schema.table), or use --from-scan REPORT.json / --repo PATH"
         )
     config = options.database_config(config_path)
-    name = normalize_table_name(table, config.search_path[0])
+    target = unchecked(table, config) if force and not dsn else resolve_target(table, config, dsn)
+    if target.resolution:
+        click.echo(f"table: {target.resolution}")
+    name = target.table
     table_config = config.table(name)
     chosen_mode = mode or (table_config.mode if table_config and table_config.mode else "audit")
     directory = Path(migrations_dir) if migrations_dir else config.migrations_path()
-    if from_mode is not None:
-        if from_mode == chosen_mode:
-            raise GuardError(f"--from-mode and --mode are both {chosen_mode}; nothing to change")
-        message, upgrade, downgrade = render_set_mode(name, chosen_mode, from_mode)
+    current = _current_mode(name, directory, target)
+    if from_mode is not None and current is not None and from_mode != current:
+        raise GuardError(f"--from-mode {from_mode}: {name} is guarded in {current} mode ({_where(name, directory)})")
+    current = current or from_mode
+    if current is not None:
+        if column or business_column:
+            raise GuardError(
+                f"{name} is already guarded ({current} mode, {_where(name, directory)}); --column and "
+                "--business-column only apply to a new guard (unguard it first to change them)"
+            )
+        if current == chosen_mode:
+            click.echo(f"{name} is already guarded in {chosen_mode} mode ({_where(name, directory)}): nothing to write")
+            return
+        click.echo(f"{name} is guarded in {current} mode: writing a mode change to {chosen_mode}")
+        message, upgrade, downgrade = render_set_mode(name, chosen_mode, current)
     else:
         settings = _settings(config, name, chosen_mode, column, business_column, no_ingested_column)
+        require_columns(target, {"--column": settings.column, "--business-column": settings.business_column})
         message, upgrade, downgrade = render_guard_table(name, settings)
     path = write_revision(directory, message, upgrade, downgrade)
     click.echo(f"wrote {path}")
     click.echo("review it, commit it, then apply it: guard migrate --dsn DSN")
+
+
+def _current_mode(table: str, directory: Path, target: ProtectTarget) -> str | None:
+    """The table's mode once the committed revisions are applied, else the database's (``--dsn``), else None."""
+    return planned_modes(directory).get(table) or target.database_mode
+
+
+def _where(table: str, directory: Path) -> str:
+    return f"by a revision in {directory}" if table in planned_modes(directory) else "in the database"
 
 
 def _protect_from_scan(

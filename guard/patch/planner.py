@@ -24,7 +24,8 @@ from guard.patch.sql_files import parses, patch_sql
 from guard.scan.engine import available_cores
 from guard.scan.frontends import language_of
 from guard.scan.rules import RULES_BY_CODE
-from guard.scan.rules.grd006_source_timestamp_dropped import copied_history
+from guard.scan.rules.base import ORM_PARSERS
+from guard.scan.rules.grd007_source_timestamp_dropped import copied_history
 
 #: ``guard patch --apply`` keeps originals here (under the root); they are never patch targets.
 BACKUP_DIR_NAME = ".guard-backup"
@@ -64,7 +65,7 @@ class SiteSelection:
     locations: tuple[tuple[str, int | None], ...] = ()
 
     def describe(self) -> str:
-        """``GRD001`` or, for every fixable rule, ``GRD001/GRD006``: what the user asked to patch."""
+        """``GRD001`` or, for every fixable rule, ``GRD001/GRD007``: what the user asked to patch."""
         if self.rule is not None:
             return self.rule
         return "/".join(code for code, rule in sorted(RULES_BY_CODE.items()) if rule.FIXABLE)
@@ -125,7 +126,7 @@ def _site(
 ) -> PatchSite:
     table = (write.table if write else None) or finding.table
     table_config = config.table(table) if table else None
-    copied = copied_history(write) if write else None  # GRD006: the source's own column is the value
+    copied = copied_history(write) if write else None  # GRD007: the source's own column is the value
     configured = table_config.source_column if table_config else None
     values = ValueSource(
         source_field=table_config.source_field if table_config else None,
@@ -145,6 +146,9 @@ def _site(
         table_columns=dict(relations).get(table or "")
         if write and write.write.columns is None and table in complete
         else None,
+        origin=write.write.origin if write and write.write.parser in ORM_PARSERS else "",
+        offset=write.write.column if write else 0,
+        attribute=write.attribute if write else None,
     )
 
 
@@ -153,6 +157,14 @@ def _unfixable_reason(finding: Finding, write: ResolvedWrite | None) -> str:
         return "the scanner reported no write statement at this line"
     if write.write.best_effort:
         return "found by the textual fallback in a file that does not parse: fix it by hand"
+    if write.default_kind in ("auto_now_add", "auto_now"):
+        model = (write.write.entity or "").split(":", 1)[-1] or write.model
+        field = f"{write.model}.{write.attribute or write.timestamp_column}"
+        return (
+            f"{field} has {write.default_kind}=True, which overwrites any value passed on create: the fix is in the "
+            f"model, not this call - in {model}, change the field to models.DateTimeField(default=timezone.now), "
+            "run `python manage.py makemigrations` and migrate, then pass the source time here"
+        )
     if write.write.dynamic:
         return "the table or column list is built at runtime"
     if write.write.columns is None:

@@ -19,7 +19,7 @@ class ValueSource:
     quoted ``source_field``, ``{column}`` the quoted timestamp column (e.g. ``parse_ts({row}["createdOn"])``).
     ``source_column``: for ``INSERT ... SELECT``, the column of the selected relation holding the time.
     ``source_relation``: which selected relation holds it, when the scanner saw history copied from one
-    (GRD006); with a join, the value is qualified by that relation's alias.
+    (GRD007); with a join, the value is qualified by that relation's alias.
     """
 
     source_field: str | None = None
@@ -41,6 +41,11 @@ class PatchSite:
     rule: str = "GRD001"
     source_relations: TableColumns = ()  # for INSERT ... SELECT: the tables it may select from
     table_columns: tuple[str, ...] | None = None  # for a positional INSERT: the table's full column order
+    #: for ORM / query-builder writes: the driver that found it (``WriteStatement.origin``), the 1-based column
+    #: where the call to edit starts, and the model attribute that holds the timestamp column
+    origin: str = ""
+    offset: int = 0
+    attribute: str | None = None
 
 
 @dataclass

@@ -123,7 +123,7 @@ def fallback_reason(relations: Relations) -> str:
 def source_value(site: PatchSite, relations: Relations) -> str | None:
     """The selected relation's creation time (qualified by its alias), or None for VALUES / unknown sources.
 
-    With several relations (a join), only the one the scanner saw the history come from (GRD006) qualifies."""
+    With several relations (a join), only the one the scanner saw the history come from (GRD007) qualifies."""
     if not relations:
         return None
     wanted_source = site.values.source_relation

@@ -21,6 +21,13 @@ from guard.patch.sql_edit import Unfixable
 FALLBACK_REASON_NO_CONFIG = "no source_field or source_expression configured for this table"
 
 
+def fallback_code(imports_datetime_module: bool) -> str:
+    """The flagged ingestion-time value, spelled for the module's ``datetime`` import style."""
+    if imports_datetime_module:
+        return "datetime.datetime.now(datetime.timezone.utc)"
+    return "datetime.now(timezone.utc)"
+
+
 @dataclass(frozen=True)
 class Payload:
     """The variable the row's values are read from and how (``subscript``, ``get`` or ``attribute``)."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from guard.config import Config
 from guard.db.status import GuardedTable, guarded_tables
-from guard.errors import GuardError
+from guard.errors import GuardError, db_error_summary
 from guard.rollout.blast import BlastRadius, Unfixed, Writer
 from guard.watch.catalog import resolve_table
 from guard.watch.detect import BurstSettings, scan_table
@@ -159,7 +159,7 @@ def _bursts(conn: psycopg.Connection, name: str, cfg: Config, since: dt.datetime
             table = resolve_table(conn, name, cfg.search_path)
             result = scan_table(conn, table, cfg, BurstSettings.from_config(cfg, since=since))
     except (GuardError, psycopg.Error) as exc:
-        return None, f"bursts not measured: {str(exc).splitlines()[0]}"
+        return None, f"bursts not measured: {db_error_summary(exc)}"
     return len(result.bursts), ""
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from guard.model import SchemaFact, TableInfo
+from guard.scan.entities import Entities, EntityInfo, is_model_fact, names_entity
 from guard.scan.rollback import is_rollback_path
 
 #: Functions (and SQL value functions) whose value is the time of the insert. ``CURRENT_DATE`` is included:
@@ -172,18 +173,28 @@ class Catalog:
         schemas = [schema.strip().strip('"') for schema in search_path if schema.strip() not in ("$user", "")]
         self.search_path: tuple[str, ...] = tuple(schemas) or ("public",)
         self._tables: dict[str, TableInfo] = {}
+        self.entities = Entities(())
 
     @classmethod
     def build(
-        cls, facts: Iterable[SchemaFact], live: Iterable[TableInfo] = (), search_path: Sequence[str] = ("public",)
+        cls,
+        facts: Iterable[SchemaFact],
+        live: Iterable[TableInfo] = (),
+        search_path: Sequence[str] = ("public",),
     ) -> Catalog:
-        """Replay ``facts`` (sorted by file, then line: migrations sort chronologically), then apply ``live``.
+        """Replay ``facts`` (sorted by file, then line: migrations sort chronologically), then lay the ORM models
+        over them (a model fills in a table nothing else defines, and adds the defaults the migrations do not
+        show), then apply ``live``.
 
         Facts from rollback scripts (``down/``, ``*.down.sql``...) undo a migration and are skipped."""
         catalog = cls(search_path)
+        facts = list(facts)
         for fact in sorted(facts, key=lambda fact: (fact.relpath, fact.line)):
-            if not is_rollback_path(fact.relpath):
+            if not is_model_fact(fact) and not is_rollback_path(fact.relpath):
                 catalog._apply(fact)
+        catalog.entities = Entities(fact for fact in facts if names_entity(fact))
+        for entity in catalog.entities:
+            catalog._apply_entity(entity)
         for info in live:
             catalog._apply_live(info)
         return catalog
@@ -206,6 +217,10 @@ class Catalog:
             return ".".join(parts[-2:])
         info = self.lookup(name)
         return info.name if info is not None else f"{self.search_path[0]}.{name}"
+
+    def entity(self, key: str) -> EntityInfo | None:
+        """The ORM model ``key`` names (``sqlalchemy:app.models.Job``), None when the tree does not map it."""
+        return self.entities.lookup(key)
 
     def tables(self) -> list[TableInfo]:
         return sorted(self._tables.values(), key=lambda info: info.name)
@@ -230,7 +245,12 @@ class Catalog:
     def _create(self, name: str, fact: SchemaFact, source: str) -> None:
         earlier = self._tables.get(name)
         info = TableInfo(
-            name=name, columns=list(fact.columns), defaults=dict(fact.defaults), complete=True, sources=[source]
+            name=name,
+            columns=list(fact.columns),
+            defaults=database_defaults(fact),
+            complete=True,
+            sources=[source],
+            default_kinds={c: k for c, k in fact.default_kinds if k != "database"},
         )
         if earlier is not None and not earlier.complete:
             # Columns added by facts that sorted before the CREATE (another file) are kept, after the CREATE's.
@@ -248,7 +268,7 @@ class Catalog:
     def _add_column(self, name: str, fact: SchemaFact, source: str) -> None:
         info = self._table(name, source)
         info.columns.extend(column for column in fact.columns if column not in info.columns)
-        info.defaults.update(fact.defaults)
+        info.defaults.update(database_defaults(fact))
 
     def _drop_column(self, name: str, fact: SchemaFact, source: str) -> None:
         info = self._table(name, source)
@@ -299,12 +319,49 @@ class Catalog:
             info.defaults = dict(parent.defaults)
             info.complete = parent.complete
 
+    def _apply_entity(self, entity: EntityInfo) -> None:
+        """A model's table: created from the model when nothing else defined it; otherwise the DDL's shape is
+        kept and only defaults it does not show are added. Python-side defaults are recorded by kind only:
+        ``defaults`` stays what the database itself does."""
+        name = self.qualify(entity.table)
+        source = f"model:{entity.relpath}:{entity.line}"
+        info = self._tables.get(name)
+        database = {
+            c: d
+            for c, d in entity.defaults.items()
+            if entity.kinds.get(c, "database") == "database" or c in entity.app_defaults
+        }
+        if info is None:
+            info = self._tables[name] = TableInfo(
+                name=name, columns=list(entity.columns), defaults=database, complete=True, sources=[source]
+            )
+        else:
+            info.sources.append(source)
+            for column in entity.columns:
+                if column not in info.columns and not info.complete:
+                    info.columns.append(column)
+            for column, default in database.items():
+                info.defaults.setdefault(column, default)
+        for column, kind in entity.kinds.items():
+            if kind != "database":
+                info.default_kinds.setdefault(column, kind)
+
     def _apply_live(self, live: TableInfo) -> None:
         info = self._table(live.name, "database")
         info.columns = list(live.columns)
         info.defaults = dict(live.defaults)
         info.complete = True
         info.guard_mode = live.guard_mode
+
+
+def database_defaults(fact: SchemaFact) -> dict[str, str]:
+    """The defaults of a fact that the database itself applies (not those an ORM fills in)."""
+    kinds, separate = dict(fact.default_kinds), dict(fact.app_defaults)
+    return {
+        column: text
+        for column, text in fact.defaults
+        if kinds.get(column, "database") == "database" or column in separate
+    }
 
 
 _FACT_HANDLERS = {

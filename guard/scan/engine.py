@@ -40,7 +40,7 @@ from guard.scan.baseline import assign_fingerprints
 from guard.scan.catalog import Catalog
 from guard.scan.discover import discover
 from guard.scan.frontends import FRONTENDS, FileReader
-from guard.scan.resolve import Resolver
+from guard.scan.resolve import Resolver, not_a_model
 from guard.scan.rules import RuleContext, check_write
 from guard.scan.sql.parse import parse_candidate
 from guard.scan.suppress import Suppression, apply_suppressions, find_suppressions
@@ -99,7 +99,7 @@ def judge_tree(root: str, files: Sequence[FileScan], config: Config, live: Seque
     catalog = Catalog.build(facts, live=live, search_path=tuple(config.search_path))
     resolver = Resolver(catalog, config)
     writes = sorted((w for f in files for w in f.writes), key=lambda w: (w.relpath, w.line, w.column))
-    resolved = _distinct_writes(resolver.resolve(write) for write in writes)
+    resolved = _distinct_writes(r for r in map(resolver.resolve, writes) if not not_a_model(r))
 
     outcome = apply_suppressions(_judge_writes(resolved, config, resolver), {f.relpath: f.suppressions for f in files})
     problems = assign_fingerprints([(p, p.message) for p in outcome.problems])

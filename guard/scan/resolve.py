@@ -7,6 +7,7 @@ its default is now()-like (a *guarded* table), and whether a positional row reac
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 
@@ -14,6 +15,12 @@ from guard.config import Config
 from guard.model import HOLE_PREFIX, Evidence, ResolvedWrite, Severity, TableInfo, WriteStatement
 from guard.scan import evidence
 from guard.scan.catalog import Catalog, is_now_like
+from guard.scan.entities import EntityInfo
+
+#: Default kinds filled in by the ORM, not the database: they apply only to writes through the model.
+APP_DEFAULT_KINDS = frozenset({"orm", "auto_now_add", "auto_now"})
+#: Django kinds that overwrite the timestamp on create whatever value the write passes.
+OVERWRITING_KINDS = frozenset({"auto_now_add", "auto_now"})
 
 _HOLE = re.compile(re.escape(HOLE_PREFIX) + r"[A-Za-z0-9_]*")
 
@@ -41,6 +48,11 @@ class Resolver:
         self._guarded: dict[str, Severity] | None = None
 
     def resolve(self, write: WriteStatement) -> ResolvedWrite:
+        if write.entity:
+            return self._resolve_entity(write)
+        return self._resolve_table(write)
+
+    def _resolve_table(self, write: WriteStatement) -> ResolvedWrite:
         if not write.table or has_hole(write.table):
             column = self.config.timestamp_column
             sets, value = supplies_timestamp(write, column, None)
@@ -120,6 +132,72 @@ class Resolver:
                 return [Evidence(evidence.BUSINESS_DATE, detail)]
         return []
 
+    def _resolve_entity(self, write: WriteStatement) -> ResolvedWrite:
+        """A write through an ORM model: the model gives the table and maps the attribute names the code used to
+        columns; a Python-side default of the model counts like a database default, and Django's
+        ``auto_now_add`` replaces whatever value the write passes."""
+        assert write.entity is not None
+        model = write.entity.split(":", 1)[-1].rsplit(".", 1)[-1]
+        entity = self.catalog.entity(write.entity)
+        if entity is None and write.table:
+            return self._resolve_table(write)  # the builder named its table too
+        if entity is None:
+            column = self.config.timestamp_column
+            sets, value = supplies_timestamp(write, column, None)
+            # table_known: a class the tree defines that maps no table is not a model (see not_a_model)
+            known = write.inferred or (write.entity_in_tree and self.catalog.entities.is_plain_class(write.entity))
+            return ResolvedWrite(
+                write, None, column, sets, value, guarded=False, table_known=known, model=model, evidence=write.evidence
+            )
+        info = self.catalog.lookup(entity.table)
+        table = info.name if info else self.qualify(entity.table)
+        column = self._entity_column(table, info, entity)
+        by_column = _by_column(write, entity)
+        sets, value = supplies_timestamp(by_column, column, info)
+        default, kind = self._entity_default(entity, column, info)
+        if kind in OVERWRITING_KINDS:
+            sets, value = False, None
+        return ResolvedWrite(
+            write=write,
+            table=table,
+            timestamp_column=column,
+            sets_timestamp=sets,
+            timestamp_value=value,
+            guarded=self.is_guarded(table, info) or kind in APP_DEFAULT_KINDS,
+            table_known=True,
+            default=default,
+            default_kind=kind,
+            attribute=entity.attribute_of(column),
+            model=entity.name,
+            evidence=evidence.merge(write.evidence, self._business(by_column, table, info)),
+        )
+
+    def _entity_column(self, table: str, info: TableInfo | None, entity: EntityInfo) -> str:
+        """The timestamp column for a write through a model: as for any table, except that a creation column
+        the ORM fills with now() (``default=datetime.utcnow``) counts like one the database fills."""
+        table_cfg = self.config.table(table)
+        if table_cfg is None or not table_cfg.timestamp_column:
+            candidates = [self.config.timestamp_column, *self.config.creation_columns]
+            for column in candidates:
+                if column in entity.app_defaults and entity.kinds.get(column) in APP_DEFAULT_KINDS:
+                    return column
+        return self.timestamp_column(table, info)
+
+    @staticmethod
+    def _entity_default(entity: EntityInfo, column: str, info: TableInfo | None) -> tuple[str | None, str | None]:
+        """The timestamp column's now()-like default and its kind, for a write through the model: the ORM fills
+        its own default before the row is sent (SQLAlchemy ``default=`` wins over ``server_default=``), else the
+        database's applies."""
+        kind = entity.kinds.get(column)
+        if column in entity.app_defaults and kind in APP_DEFAULT_KINDS:
+            return entity.app_defaults[column], kind
+        database = info.defaults.get(column) if info else None
+        if database is not None and is_now_like(database):
+            return database, "database"
+        if kind in APP_DEFAULT_KINDS:  # a model reader that keeps the ORM's default in ``defaults`` (Prisma)
+            return entity.defaults.get(column), kind
+        return database, "database" if database is not None else None
+
     def qualify(self, name: str) -> str:
         """Schema-qualify a name the catalog has never seen: a config-listed table on the search_path wins."""
         if "." not in name:
@@ -196,6 +274,23 @@ def table_severity(config: Config, table: str | None, found: Sequence[Evidence] 
     if table_cfg and table_cfg.severity:
         return table_cfg.severity
     return config.default_severity or evidence.rank(found)
+
+
+def not_a_model(resolved: ResolvedWrite) -> bool:
+    """A "write" through a class of the scanned tree that maps no table (``seen.add(Point(...))``), or an inferred
+    write (an instance handed to a helper) of a class that is no known model: not a write."""
+    return bool(resolved.write.entity) and resolved.table is None and resolved.table_known
+
+
+def _by_column(write: WriteStatement, entity: EntityInfo) -> WriteStatement:
+    """The write with the model's attribute names replaced by the column names they map to."""
+    if write.columns is None:
+        return write
+    return dataclasses.replace(
+        write,
+        columns=tuple(entity.column_of(name) for name in write.columns),
+        column_values=tuple((entity.column_of(name), value) for name, value in write.column_values),
+    )
 
 
 def supplies_timestamp(write: WriteStatement, column: str, info: TableInfo | None) -> tuple[bool | None, str | None]:

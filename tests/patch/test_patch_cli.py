@@ -106,7 +106,7 @@ def test_select_limits_the_patch_to_one_site(titan: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout.count("diff --git") == 1 and "titan/api/sms.py" in result.stdout
     assert "1 site(s) in 1 file(s)" in result.stderr
-    assert "warning: no GRD001/GRD006 finding at titan/api/sms.py:99" in result.stderr
+    assert "warning: no GRD001/GRD007 finding at titan/api/sms.py:99" in result.stderr
 
 
 def test_constant_shared_with_an_unpatchable_use_is_left_alone(mini: Path) -> None:

@@ -1,4 +1,4 @@
-"""GRD006 fixes: an INSERT ... SELECT that dropped its source's own time selects it (issue: rank by evidence)."""
+"""GRD007 fixes: an INSERT ... SELECT that dropped its source's own time selects it (issue: rank by evidence)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_join_takes_the_time_from_the_relation_history_came_from(tmp_path: Path)
         "SELECT f.id, f.visits, s.channel FROM sources AS s JOIN funnels AS f ON f.id = s.funnel_id;\n",
     )
     [finding] = scan(root, Config(), jobs=1).findings
-    assert finding.rule == "GRD006" and finding.fixable
+    assert finding.rule == "GRD007" and finding.fixable
     assert "reads rows from public.funnels but drops its created_at" in finding.message
 
     first = CliRunner().invoke(cli, ["patch", str(root), "--apply"])
@@ -57,7 +57,7 @@ def test_python_insert_select_string_is_patched_the_same_way(tmp_path: Path) -> 
             '    cur.execute("INSERT INTO metrics (funnel_id, visits) SELECT id, visits FROM funnels")\n'
         ),
     )
-    result = CliRunner().invoke(cli, ["patch", str(root), "--rule", "GRD006"])
+    result = CliRunner().invoke(cli, ["patch", str(root), "--rule", "GRD007"])
     assert result.exit_code == 0, result.output
     assert (
         '+    cur.execute("INSERT INTO metrics (funnel_id, visits, created_at) SELECT id, visits, funnels.created_at '

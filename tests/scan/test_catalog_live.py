@@ -90,7 +90,8 @@ def test_reads_in_a_read_only_transaction_with_a_timeout(warehouse_dsn: str, mon
     _ObservedConnection.observed = []
     monkeypatch.setattr(guard.db.connect, "connect", observed_connect)
     assert load_live_catalog(warehouse_dsn)
-    assert _ObservedConnection.observed == [("on", "30s"), ("on", "30s")]
+    # every statement (settings, columns, guard protection lookup) ran read-only with the timeout
+    assert len(_ObservedConnection.observed) >= 2 and set(_ObservedConnection.observed) == {("on", "30s")}
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,8 @@ from guard.scan.rules import (
     grd003_unknown_schema,
     grd004_dynamic_sql,
     grd005_positional_unknown_order,
-    grd006_source_timestamp_dropped,
+    grd006_null_timestamp,
+    grd007_source_timestamp_dropped,
     grd900_suppression_reason,
     grd901_unused_suppression,
 )
@@ -27,7 +28,8 @@ WRITE_RULES: tuple[ModuleType, ...] = (
     grd003_unknown_schema,
     grd004_dynamic_sql,
     grd005_positional_unknown_order,
-    grd006_source_timestamp_dropped,
+    grd006_null_timestamp,
+    grd007_source_timestamp_dropped,
 )
 META_RULES: tuple[ModuleType, ...] = (grd900_suppression_reason, grd901_unused_suppression)
 ALL_RULES: tuple[ModuleType, ...] = WRITE_RULES + META_RULES

@@ -22,6 +22,8 @@ RULE_DOCS_BASE = f"{PROJECT_URL}/blob/main/docs/rules/"
 GENERIC_WHY = "rows get the load time instead of the business time; history written here looks created at once"
 
 _KIND_LABEL = {"insert": "INSERT", "insert-select": "INSERT ... SELECT", "copy": "COPY", "upsert": "upsert"}
+#: ``WriteStatement.parser`` of writes that have no SQL text (ORM calls, query builders).
+ORM_PARSERS = frozenset({"orm", "builder"})
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,34 @@ def kind_label(write: WriteStatement) -> str:
     return _KIND_LABEL.get(write.kind, write.kind.upper())
 
 
+def is_orm_write(write: WriteStatement) -> bool:
+    return write.parser in ORM_PARSERS
+
+
+def statement_label(write: WriteStatement) -> str:
+    """How a message names the write: the call as written for ORM writes (``session.add(Job(...))``)."""
+    return write.context if is_orm_write(write) and write.context else kind_label(write)
+
+
+def timestamp_name(resolved: ResolvedWrite) -> str:
+    """``Job.created`` (model attribute, and its column when they differ) or just the column."""
+    column = resolved.timestamp_column
+    if not resolved.model:
+        return column
+    attribute = resolved.attribute or column
+    mapped = f" (column {column})" if attribute != column else ""
+    return f"{resolved.model}.{attribute}{mapped}"
+
+
 def describe_omission(resolved: ResolvedWrite) -> str:
     """How the statement fails to set the timestamp column, in the user's terms."""
     write, column = resolved.write, resolved.timestamp_column
+    if is_orm_write(write):
+        if resolved.default_kind in ("auto_now_add", "auto_now") and write.columns and column in write.columns:
+            return f"{statement_label(write)} passes {timestamp_name(resolved)}, but the model discards it"
+        if write.columns is None:
+            return f"{statement_label(write)} writes rows whose columns guard cannot see"
+        return f"{statement_label(write)} does not set {timestamp_name(resolved)}"
     label = kind_label(write)
     if column in write.default_columns:
         return f"{label} sets {column} to DEFAULT"

@@ -26,6 +26,8 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
     write = resolved.write
     if resolved.sets_timestamp is True:
         return None  # names the timestamp column: safe whatever the table turns out to be
+    if write.entity and resolved.table is None:
+        return None  # an unknown model: GRD003 reports it
     hint = ""
     if resolved.table is None:
         candidates = ctx.guarded_matches(write.table) if write.table else []
@@ -41,7 +43,7 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         return None
     worst = candidates[0] if candidates else None  # most severe first
     message = MESSAGE.format(
-        statement=base.kind_label(write), unknown=unknown, column=resolved.timestamp_column, hint=hint
+        statement=base.statement_label(write), unknown=unknown, column=resolved.timestamp_column, hint=hint
     )
     return base.finding(
         CODE,

@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from guard.scan.frontends.python.drivers import asyncpg, dbapi, pandas, psycopg, psycopg2, sqlalchemy
+from guard.scan.frontends.python.drivers import (
+    asyncpg,
+    dbapi,
+    django,
+    pandas,
+    psycopg,
+    psycopg2,
+    sqlalchemy,
+    sqlalchemy_core,
+    sqlalchemy_orm,
+)
 from guard.scan.frontends.python.drivers.base import Anchor, CallSite, Driver, ExpressionReader
 
 __all__ = ["DRIVERS", "Anchor", "CallSite", "Driver", "DriverRegistry", "ExpressionReader", "RunCalls", "register"]
@@ -95,6 +105,10 @@ class DriverRegistry:
             )
         return self._run_calls
 
+    def row_writers(self) -> list[Driver]:
+        """The drivers that read ORM / query-builder writes (calls that write rows without SQL text)."""
+        return [driver for driver in self._drivers if driver.rows is not None or driver.finish is not None]
+
     def anchors(self) -> tuple[Anchor, ...]:
         return tuple(anchor for driver in self._drivers for anchor in driver.anchors)
 
@@ -108,6 +122,9 @@ DRIVERS = DriverRegistry(
         asyncpg.DRIVER,
         sqlalchemy.DRIVER,
         pandas.DRIVER,
+        sqlalchemy_orm.DRIVER,
+        sqlalchemy_core.DRIVER,
+        django.DRIVER,
     ]
 )
 

@@ -116,6 +116,16 @@ class Driver:
     #: when the call's target cannot be known).
     writes: frozenset[str] = frozenset()
     write: Callable[[ExpressionReader, CallSite], Fragment | None] | None = None
+    #: ORM and query-builder writes, which have no SQL text at all (``session.add(Job(...))``,
+    #: ``Order.objects.create(...)``): ``rows(module, body, call)`` records the writes one call makes as
+    #: :class:`~guard.model.WriteStatement` entries of the :class:`~guard.scan.frontends.python.orm.Module`;
+    #: ``finish(module, body, calls)`` runs once per function body after every call was seen (writes inferred
+    #: from what is left). A file is read for them when it holds one of ``row_anchors`` (case-sensitive bytes)
+    #: and one of ``row_gates`` (an ORM import, a session...).
+    rows: Callable[..., None] | None = None
+    finish: Callable[..., None] | None = None
+    row_anchors: tuple[bytes, ...] = ()
+    row_gates: tuple[bytes, ...] = ()
 
 
 def column_names(ev: ExpressionReader, node: ast.expr, scope: Scope) -> list[str] | None:

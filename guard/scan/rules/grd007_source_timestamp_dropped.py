@@ -16,7 +16,7 @@ from guard.model import Finding, ResolvedWrite, Severity
 from guard.scan import evidence
 from guard.scan.rules import base
 
-CODE = "GRD006"
+CODE = "GRD007"
 NAME = "source-timestamp-dropped"
 MESSAGE = "{statement} reads rows from {source} but drops its {source_column}, so Postgres fills {default}"
 DEFAULT_SEVERITY = Severity.CRITICAL

@@ -1,0 +1,76 @@
+"""Django ORM writes: manager calls and ``save()`` on a new instance.
+
+``Order.objects.create(**fields)``, ``bulk_create([Order(...), ...])``, ``get_or_create(defaults=..., **lookup)``
+and ``update_or_create(defaults=..., create_defaults=..., **lookup)`` (the row created sets the lookup and the
+defaults), and ``Order(...).save()`` or ``order = Order(...); ...; order.save()`` on an instance constructed in
+the same function. ``save()`` on a loaded instance is an update and is not a write here.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from guard.scan.frontends.python.drivers.base import Driver
+from guard.scan.frontends.python.orm import Module, entity_key, label_of
+from guard.scan.frontends.python.rows import Body, RowKeys
+
+FAMILY = "django"
+ORIGIN = "django"
+ANCHORS = (b".objects.", b".save(")
+GATES = (b"objects", b"models", b"django")
+_CREATE = frozenset({"create", "get_or_create", "update_or_create"})
+_DEFAULTS = ("defaults", "create_defaults")
+
+
+def manager_writes(module: Module, body: Body, call: ast.Call) -> None:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return
+    if func.attr == "save" and not call.args:
+        _save(module, body, call, func.value)
+        return
+    manager = func.value
+    if not (isinstance(manager, ast.Attribute) and manager.attr == "objects"):
+        return
+    if func.attr not in _CREATE and func.attr != "bulk_create":
+        return
+    path = module.class_path(manager.value)
+    entity = entity_key(FAMILY, path) if path else None
+    table = None if path else "guard_hole_model"  # a model chosen at run time: reviewed as dynamic
+    if func.attr == "bulk_create":
+        if not call.args:
+            return
+        for instance in module.sequence_instances(call.args[0], body):
+            label = f"{module.source(func)}([{module.source(instance.call.func)}(...)])"
+            module.emit(instance.call, row=instance.row, label=label, origin=ORIGIN,
+                        entity=entity_key(FAMILY, instance.path))
+        return
+    row = RowKeys()
+    body.keywords_into(row, [k for k in call.keywords if k.arg not in _DEFAULTS])
+    for name in _DEFAULTS:
+        defaults = next((k.value for k in call.keywords if k.arg == name), None)
+        if defaults is not None:
+            extra = body.dict_row(defaults)
+            for key in extra.keys:
+                row.add(key, extra.values.get(key))
+            row.dynamic = row.dynamic or extra.dynamic
+    row.dynamic = row.dynamic or bool(call.args)
+    module.emit(call, row=row, label=label_of(module, func) + "(...)", origin=ORIGIN, entity=entity, table=table)
+
+
+DRIVER = Driver(name="django", rows=manager_writes, row_anchors=ANCHORS, row_gates=GATES)
+
+
+def _save(module: Module, body: Body, call: ast.Call, receiver: ast.expr) -> None:
+    """``Model(...).save()``: only in modules that import Django (``save()`` is a common method name)."""
+    if not module.names.imports_from("django") and not _imports_models(module):
+        return
+    for instance in module.instances(receiver, body):
+        label = f"{module.source(instance.call.func)}(...).save()"
+        module.emit(instance.call, row=instance.row, label=label, origin=ORIGIN,
+                    entity=entity_key(FAMILY, instance.path))
+
+
+def _imports_models(module: Module) -> bool:
+    """A module of a Django app that imports its models (``from .models import Order``)."""
+    return any(".models." in f".{origin}" for origin in module.names.imports.values())

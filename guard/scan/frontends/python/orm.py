@@ -1,0 +1,282 @@
+"""ORM and query-builder writes of one module, as :class:`~guard.model.WriteStatement` entries, and its models.
+
+These writes have no SQL text: ``session.add(Job(...))`` or ``Order.objects.create(...)`` become rows in the
+same write inventory as SQL ``INSERT`` statements, with the entity (the model) or the table they write, the
+keys they set (model attribute names, resolved to columns by the catalog) and where the fix goes. Each driver
+family (SQLAlchemy ORM, SQLAlchemy Core, Django, pandas) is a driver module under :mod:`.drivers` that reads the
+calls it knows; this module holds what they share: the per-module context, instances built by a constructor
+call, how a write is recorded, the byte prefilter, and :func:`extract_orm`, which runs the registered drivers
+over every function body and reads the module's model definitions (:mod:`.models`) for the catalog.
+
+Positions are where ``guard patch`` edits: the constructor call for an instance, the ``insert(...)`` call for a
+Core statement, the manager call for Django, the ``to_sql`` call for pandas.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from guard.model import HOLE_PREFIX, SchemaFact, WriteStatement
+from guard.scan.frontends.python.defaults import is_now_value
+from guard.scan.frontends.python.models import read_models
+from guard.scan.frontends.python.names import Names, TreeModules, dotted
+from guard.scan.frontends.python.rows import Body, RowKeys, bodies
+
+#: Receivers that are a database session whatever the module imports (``session``, ``db.session``, ``s``...).
+_SESSION_WORDS = ("session", "sess", "uow", "unit_of_work")
+_MAX_LABEL = 80
+#: Class methods that build a new instance from another object (SQLModel / pydantic): the fields are unknown.
+_VALIDATING_CONSTRUCTORS = frozenset({"model_validate", "from_orm", "parse_obj", "model_construct", "validate"})
+
+
+@dataclass
+class Instance:
+    """A model instance constructed in this body: ``Job(...)``, with what the constructor and later attribute
+    assignments set."""
+
+    call: ast.Call
+    path: str  # the class's import path
+    row: RowKeys
+
+
+@dataclass
+class Module:
+    """One module being read: its text, names and the writes found so far."""
+
+    text: str
+    relpath: str
+    names: Names
+    writes: list[WriteStatement] = field(default_factory=list)
+    _lines: list[str] = field(default_factory=list)
+    _seen: set[tuple[int, int, str]] = field(default_factory=set)
+    _written: set[int] = field(default_factory=set)  # ids of nodes a write is located at
+
+    def written(self, node: ast.AST) -> bool:
+        return id(node) in self._written
+
+    def __post_init__(self) -> None:
+        self._lines = self.text.split("\n")
+
+    def position(self, node: ast.expr) -> tuple[int, int]:
+        """(line, 1-based character column) of ``node`` (ast columns count UTF-8 bytes)."""
+        line = self._lines[node.lineno - 1] if node.lineno <= len(self._lines) else ""
+        column = len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace"))
+        return node.lineno, column + 1
+
+    def source(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or ast.unparse(node)
+
+    def emit(
+        self,
+        node: ast.expr,
+        *,
+        row: RowKeys,
+        label: str,
+        origin: str,
+        parser: str = "orm",
+        entity: str | None = None,
+        table: str | None = None,
+        kind: str = "insert",
+        on_conflict: str | None = None,
+        end: ast.AST | None = None,
+        inferred: bool = False,
+    ) -> None:
+        """Record one write located at ``node`` (once per node and driver)."""
+        line, column = self.position(node)
+        key = (line, column, origin)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self._written.add(id(node))
+        # a value that is the current time is written as SQL's now(), so GRD002 reads it like a SQL write's
+        values = tuple((k, "now()" if is_now_value(v, self.names) else ast.unparse(v)) for k, v in row.values.items())
+        self.writes.append(
+            WriteStatement(
+                relpath=self.relpath,
+                line=line,
+                column=column,
+                kind=kind,
+                table=table,
+                columns=row.columns(),
+                sql=self.source(end or node),
+                column_values=values,
+                on_conflict=on_conflict,
+                dynamic=row.dynamic or (entity is None and (table is None or HOLE_PREFIX in table)),
+                parser=parser,
+                origin=origin,
+                context=label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 3] + "...",
+                end_line=getattr(end or node, "end_lineno", None) or line,
+                entity=entity,
+                inferred=inferred,
+                entity_in_tree=entity is not None and self.names.is_tree_path(entity.split(":", 1)[-1]),
+            )
+        )
+
+    # -- shared readings ----------------------------------------------------------------------------
+
+    def class_path(self, node: ast.expr) -> str | None:
+        """The import path of a class named by ``node`` (``Job``, ``models.Job``); None for anything that is not
+        spelled like a class (``make_job(...)``) or not imported/defined in the module (a local variable)."""
+        text = dotted(node)
+        if text is None or not text.rsplit(".", 1)[-1][:1].isupper():
+            return None
+        return self.names.canonical(node)
+
+    def instances(self, node: ast.expr, body: Body) -> list[Instance]:
+        """Instances ``node`` evaluates to that were constructed in this body: ``Job(...)`` itself, or a name
+        assigned ``Job(...)`` (attributes assigned to it later count as set). Anything else (a loaded object,
+        a parameter) is not a new instance: adding it back is an update."""
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _VALIDATING_CONSTRUCTORS:
+                return self._validated(node, func, body)
+            path = self.class_path(node.func)
+            if path is None:
+                return []
+            row = RowKeys()
+            body.keywords_into(row, node.keywords)
+            row.dynamic = row.dynamic or bool(node.args)  # positional fields: guard cannot name them
+            return [Instance(node, path, row)]
+        if isinstance(node, ast.Name):
+            values = body.assigned.get(node.id, [])
+            found = [i for value in values for i in self.instances(value, body) if isinstance(value, ast.Call)]
+            for instance in found:
+                for attribute, value in body.attributes.get(node.id, []):
+                    instance.row.add(attribute, value)
+                instance.row.dynamic = instance.row.dynamic or node.id in body.opaque
+            return found
+        return []
+
+    def _validated(self, node: ast.Call, func: ast.Attribute, body: Body) -> list[Instance]:
+        """``Job.model_validate(job_in, update={...})`` (SQLModel, pydantic): a new instance whose fields come from
+        another object (unknown here) plus the ``update`` keys."""
+        path = self.class_path(func.value)
+        if path is None:
+            return []
+        row = RowKeys(dynamic=True)
+        update = next((k.value for k in node.keywords if k.arg == "update"), None)
+        if update is not None:
+            for key in body.dict_row(update).keys:
+                row.add(key, None)
+        return [Instance(node, path, row)]
+
+    def sequence_instances(self, node: ast.expr, body: Body) -> list[Instance]:
+        elements = body.elements(node)
+        if elements is None:
+            return []
+        return [i for element in elements for i in self.instances(element, body)]
+
+    def is_session(self, receiver: ast.expr) -> bool:
+        """``session``, ``db.session``, ``self.session``, ``async_session``, ``s`` - or any receiver in a module
+        that imports an ORM (the model decides then)."""
+        text = (dotted(receiver) or "").lower()
+        last = text.rsplit(".", 1)[-1]
+        if any(word in last for word in _SESSION_WORDS) or last in ("s", "db", "dbs", "tx"):
+            return True
+        return self.is_session_module()
+
+    def is_session_module(self) -> bool:
+        """A module that imports an ORM or the tree's models (``from app.models import Job``)."""
+        return self.names.imports_from("sqlalchemy", "sqlmodel", "flask_sqlalchemy") or any(
+            "models" in origin.split(".")[:-1] for origin in self.names.imports.values()
+        )
+
+
+class RowDriver(Protocol):
+    """What :func:`extract_orm` needs of a driver (:class:`~.drivers.base.Driver` has it)."""
+
+    @property
+    def rows(self) -> Callable[..., None] | None: ...
+
+    @property
+    def finish(self) -> Callable[..., None] | None: ...
+
+    @property
+    def row_anchors(self) -> tuple[bytes, ...]: ...
+
+    @property
+    def row_gates(self) -> tuple[bytes, ...]: ...
+
+
+#: Bytes a model definition cannot do without (case-sensitive).
+_MODEL_ANCHORS = (
+    b"Column(", b"mapped_column", b"Mapped[", b"__tablename__", b"Field(", b"SQLModel", b"declarative_base",
+    b"DeclarativeBase", b"Table(", b"MetaData(", b"models.Model", b"Model):", b"auto_now",
+)
+
+
+def may_hold_orm(data: bytes, drivers: Sequence[RowDriver]) -> bool:
+    """Whether a Python file (as bytes) may define a model, or write through one of ``drivers``: one of its
+    anchors and one of its gates (an ORM import, a session) both occur. ``bytes.find`` only: this runs on every
+    file of the tree. No drivers (all unregistered): nothing to read."""
+    if not drivers:
+        return False
+    if any(anchor in data for anchor in _MODEL_ANCHORS):
+        return True
+    return any(
+        any(anchor in data for anchor in driver.row_anchors) and any(gate in data for gate in driver.row_gates)
+        for driver in drivers
+    )
+
+
+@dataclass
+class OrmExtraction:
+    writes: list[WriteStatement] = field(default_factory=list)
+    facts: list[SchemaFact] = field(default_factory=list)
+
+
+def extract_orm(
+    tree: ast.Module, text: str, relpath: str, drivers: Sequence[RowDriver], modules: TreeModules | None = None
+) -> OrmExtraction:
+    """Model facts and ORM / query-builder writes of one parsed module (``text`` with ``\\n`` newlines)."""
+    names = Names.of(tree, relpath, modules)
+    module = Module(text, relpath, names)
+    for body in bodies(tree):
+        calls = [node for node in body.walk() if isinstance(node, ast.Call)]
+        for call in calls:
+            for driver in drivers:
+                if driver.rows is not None:
+                    driver.rows(module, body, call)
+        for driver in drivers:
+            if driver.finish is not None:
+                driver.finish(module, body, calls)
+    module.writes.sort(key=lambda w: (w.line, w.column))
+    return OrmExtraction(module.writes, read_models(tree, names))
+
+
+def handed_over(module: Module, body: Body, call: ast.Call) -> bool:
+    """Whether the instance built by ``call`` leaves the body: passed to a call (``create_and_refresh(db, job)``),
+    returned, or yielded - directly or through the name it is assigned to."""
+    parent = body.parent(call)
+    if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom)):
+        return True
+    if (isinstance(parent, ast.Call) and call in parent.args) or isinstance(parent, ast.keyword):
+        return True
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        names = {t.id for t in targets if isinstance(t, ast.Name)}
+        for node in body.walk():
+            if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+                user = body.parent(node)
+                if isinstance(user, (ast.Return, ast.Yield, ast.keyword)) or (
+                    isinstance(user, ast.Call) and node in user.args
+                ):
+                    return True
+    return False
+
+
+def entity_key(family: str, path: str) -> str:
+    return f"{family}:{path}"
+
+
+def label_of(module: Module, node: ast.AST, shorten: ast.Call | None = None) -> str:
+    """``session.add(Job(...))``: the call as written, the arguments of ``shorten`` elided."""
+    text = module.source(node)
+    if shorten is not None:
+        inner = module.source(shorten)
+        head = module.source(shorten.func)
+        text = text.replace(inner, f"{head}(...)", 1)
+    return " ".join(text.split())

@@ -1,0 +1,76 @@
+"""``guard patch`` on ORM and query-builder writes: input tree -> expected files, unfixable reasons, idempotence.
+
+tests/fixtures/patch/orm/tree holds one writer per style (SQLAlchemy ORM constructors, Core ``.values``/rows,
+Django manager calls); tests/fixtures/patch/orm/expected holds the patched files.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from guard.cli import cli
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "patch" / "orm"
+WRITERS = ("app/orm_writes.py", "app/core_writes.py", "shop/views.py")
+
+
+def _copy(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURE / "tree", root)
+    return root
+
+
+def test_dry_run_shows_the_diff_and_changes_nothing(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    result = CliRunner().invoke(cli, ["patch", str(root)])
+    assert result.exit_code == 1, result.output  # 1: unfixable sites remain (auto_now_add, update_or_create)
+    assert '+    session.add(Job(status=job["status"], created_at=job.get("createdOn")))' in result.output
+    for relpath in WRITERS:
+        assert (root / relpath).read_text() == (FIXTURE / "tree" / relpath).read_text()
+
+
+def test_apply_gives_the_expected_files_and_a_second_run_finds_nothing(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    result = CliRunner().invoke(cli, ["patch", str(root), "--apply"])
+    assert result.exit_code == 1, result.output  # 1: unfixable sites remain (auto_now_add, update_or_create)
+    for relpath in WRITERS:
+        assert (root / relpath).read_text() == (FIXTURE / "expected" / relpath).read_text(), relpath
+    again = CliRunner().invoke(cli, ["patch", str(root)])
+    assert "0 fixed" in again.output and "+" not in "".join(
+        line for line in again.output.splitlines() if line.startswith("+")
+    )
+
+
+def test_model_attribute_name_is_used_not_the_column(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    CliRunner().invoke(cli, ["patch", str(root), "--apply"])
+    assert 'Note(body=n["text"], created=n.get("createdOn"))' in (root / "app/orm_writes.py").read_text()
+
+
+def test_auto_now_add_and_update_or_create_are_unfixable_with_what_to_change(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    result = CliRunner().invoke(cli, ["patch", str(root)])
+    assert "Order.created_at has auto_now_add=True" in result.output
+    assert "shop.models.Order" in result.output and "makemigrations" in result.output
+    assert "create_defaults" in result.output
+
+
+def test_stale_file_is_refused(tmp_path: Path) -> None:
+    from guard.config import load_config
+    from guard.patch.apply import apply_patches
+    from guard.patch.planner import SiteSelection, plan, sites_from_scan
+    from guard.patch.scanning import scan_for_patch
+
+    root = _copy(tmp_path)
+    config = load_config(root)
+    scanned = scan_for_patch(root, config, jobs=1)
+    sites, _ = sites_from_scan(scanned.result, config, SiteSelection())
+    patches = plan(root, sites, jobs=1)
+    target = root / "app/orm_writes.py"
+    target.write_text(target.read_text() + "\n# edited meanwhile\n")
+    outcomes = {o.relpath: o for o in apply_patches(root, patches, tmp_path / "backup")}
+    assert "changed since it was scanned" in outcomes["app/orm_writes.py"].error
+    assert target.read_text().endswith("# edited meanwhile\n")
