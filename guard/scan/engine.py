@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from guard.config import Config
@@ -97,9 +97,10 @@ def judge_tree(root: str, files: Sequence[FileScan], config: Config, live: Seque
     catalog = Catalog.build(facts, live=live, search_path=tuple(config.search_path))
     resolver = Resolver(catalog, config)
     writes = sorted((w for f in files for w in f.writes), key=lambda w: (w.relpath, w.line, w.column))
-    resolved = _distinct_writes(r for r in map(resolver.resolve, writes) if not not_a_model(r))
+    variants = [r for r in map(resolver.resolve, writes) if not not_a_model(r)]
+    resolved = _distinct_writes(variants)  # the inventory: one write per site; the rules judge every variant
 
-    outcome = apply_suppressions(_judge_writes(resolved, config, resolver), {f.relpath: f.suppressions for f in files})
+    outcome = apply_suppressions(_judge_writes(variants, config, resolver), {f.relpath: f.suppressions for f in files})
     problems = assign_fingerprints([(p, p.message) for p in outcome.problems])
     findings = sorted(outcome.kept + problems, key=lambda f: (f.relpath, f.line, f.column, f.rule))
     return ScanResult(
@@ -116,23 +117,33 @@ def judge_tree(root: str, files: Sequence[FileScan], config: Config, live: Seque
 
 
 def _judge_writes(resolved: Iterable[ResolvedWrite], config: Config, resolver: Resolver) -> list[Finding]:
+    """Every rule's verdict on every PostgreSQL write (another database's writes are listed, never judged)."""
     ctx = RuleContext(config=config, guarded_matches=resolver.guarded_matches)
-    verdicts = [(found, write.write.sql) for write in resolved for found in check_write(write, ctx)]
+    postgres = [write for write in resolved if write.write.dialect is None]
+    verdicts = [(found, write.write.sql) for write in postgres for found in check_write(write, ctx)]
     return _one_per_site(assign_fingerprints(verdicts))
 
 
 def _distinct_writes(resolved: Iterable[ResolvedWrite]) -> list[ResolvedWrite]:
-    """Drop variants the extractor produced for one site that resolve identically (a string built in
-    branches yields one candidate per combination; the inventory lists the site once per distinct target)."""
-    seen: set[tuple[object, ...]] = set()
-    distinct = []
+    """One write per site: a string built in branches yields one candidate per combination
+    (``f"INSERT INTO {schema}jobs"`` as ``dbos.jobs`` and ``public.jobs``), which is one write with
+    alternatives. The variant kept is the one that says the least about the timestamp (omits it, then cannot
+    tell, then sets it; a known table before a dynamic one), so the inventory never looks safer than the rules
+    judged it."""
+    by_site: dict[tuple[object, ...], list[ResolvedWrite]] = {}
     for r in resolved:
         w = r.write
-        key = (w.relpath, w.line, w.column, w.kind, r.table, w.columns, r.sets_timestamp)
-        if key not in seen:
-            seen.add(key)
-            distinct.append(r)
+        by_site.setdefault((w.relpath, w.line, w.column, w.kind), []).append(r)
+    distinct = []
+    for variants in by_site.values():
+        primary = min(variants, key=lambda r: (_TIMESTAMP_RANK[r.sets_timestamp], r.table is None))
+        others = {r.table or "(dynamic)" for r in variants} - {primary.table or "(dynamic)"}
+        distinct.append(replace(primary, alternatives=tuple(sorted(others))) if others else primary)
     return distinct
+
+
+#: Which variant of a site the inventory shows: the one that omits the timestamp first.
+_TIMESTAMP_RANK = {False: 0, None: 1, True: 2}
 
 
 def _one_per_site(findings: list[Finding]) -> list[Finding]:
@@ -147,12 +158,18 @@ def _one_per_site(findings: list[Finding]) -> list[Finding]:
 
 def summarize_tables(resolver: Resolver, resolved: Iterable[ResolvedWrite]) -> list[TableSummary]:
     """Every table written to, plus every guarded table (with zero writers if nothing writes it)."""
-    writers = Counter(r.table for r in resolved if r.table)
+    writers = Counter(
+        table
+        for r in resolved
+        if r.write.dialect is None
+        for table in (r.table, *r.alternatives)
+        if table and table != "(dynamic)"
+    )
     guarded = resolver.guarded_tables()
     summaries = []
     for name in sorted(set(writers) | set(guarded)):
         info = resolver.catalog.lookup(name)
-        column = resolver.config.timestamp_column_for(name)
+        column = resolver.timestamp_column(name, info)
         summaries.append(
             TableSummary(
                 name=name,
@@ -303,7 +320,9 @@ def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
         parsed = parse_candidate(candidate)
         result.writes.extend(parsed.writes)
         if not extraction.reverts_schema(candidate):  # DDL in an Alembic downgrade() undoes the upgrade
-            result.facts.extend(parsed.facts)
+            # ... and so does a down section inside one .sql candidate (``-- migrate:down``, ``-- +goose Down``)
+            own = source.relpath
+            result.facts.extend(f for f in parsed.facts if f.relpath != own or not extraction.reverts_line(f.line))
         result.diagnostics.extend(parsed.diagnostics)
         result.statements += parsed.statements
     if extraction.text is not None:
