@@ -26,9 +26,13 @@ class Reading:
     dialect: str | None = None
 
 
-def read_statement(text: str) -> Reading | None:
+def read_statement(text: str, probe_other_dialects: bool = True) -> Reading | None:
     """sqlglot's reading of a statement Postgres' parser rejected: as PostgreSQL (``dialect`` None) when nothing
-    in it betrays another database, else in the dialect it is recognisably written in; None when unreadable."""
+    in it betrays another database, else in the dialect it is recognisably written in; None when unreadable.
+
+    ``probe_other_dialects=False`` skips reading it in every other dialect when PostgreSQL's reading fails (a
+    statement with holes is broken by what guard cannot know, not by its dialect; five more parses are wasted).
+    """
     # sqlglot logs a warning for each statement it can only keep as an opaque "Command"; guard treats those as
     # unreadable itself (and says so in a diagnostic), so the warning is noise on the user's terminal.
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -39,7 +43,7 @@ def read_statement(text: str) -> Reading | None:
             return Reading(postgres)  # PostgreSQL as far as anyone can tell: Postgres' own parser disliked it
         trees = _read(text, marked)
         return Reading(trees if trees is not None else postgres, marked)
-    for dialect in FOREIGN_DIALECTS:
+    for dialect in FOREIGN_DIALECTS if probe_other_dialects else ():
         trees = _read(text, dialect)
         if trees is not None:
             return Reading(trees, dialect)

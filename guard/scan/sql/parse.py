@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from guard.model import Diagnostic, SchemaFact, SqlCandidate, WriteStatement
+from guard.model import HOLE_PREFIX, Diagnostic, SchemaFact, SqlCandidate, WriteStatement
 from guard.scan.sql.bodies import parse_body, routine_label
 from guard.scan.sql.ddl import facts_in_statement
 from guard.scan.sql.dialects import created_tables, read_statement
@@ -225,7 +225,8 @@ class _CandidateParser:
         """
         if not has_statement_shape(unit, first, last):
             return 0
-        reading = read_statement(statement_text(unit, first, last))
+        text = statement_text(unit, first, last)
+        reading = read_statement(text, probe_other_dialects=HOLE_PREFIX not in text)
         if reading is not None:
             self.result.writes.extend(sqlglot_writes(unit, first, last, unit.context, reading))
             if reading.dialect is not None:

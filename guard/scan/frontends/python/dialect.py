@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
+from guard.scan.frontends.python.scope import nested_statements
+
 #: Top-level module of a database client -> the dialect it speaks; None = PostgreSQL or unknown (ORMs).
 _CLIENT_DIALECTS: dict[str, str | None] = {
     "sqlite3": "sqlite",
@@ -63,34 +65,57 @@ _URL_DIALECTS = {
 _ENGINE_FACTORIES = frozenset({"create_engine", "create_async_engine", "engine_from_config"})
 
 
+#: Words one of which a module's text must contain for it to talk to another database (a cheap first test).
+_FOREIGN_WORDS = ("sqlite", "clickhouse", "asynch", "snowflake", "bigquery", "mysql", "MySQLdb", "duckdb", "apsw")
+
+
+def may_be_foreign(text: str) -> bool:
+    """Whether the module's text names a non-PostgreSQL client at all (most modules do not: no walk needed)."""
+    return any(word in text for word in _FOREIGN_WORDS)
+
+
 def dialect_of_module(tree: ast.Module) -> str | None:
     """The one non-PostgreSQL dialect every database client of the module speaks, else None.
 
     None when the module uses no client, a PostgreSQL client, an ORM that may be on PostgreSQL, or clients
-    of several dialects: guard then treats its SQL as PostgreSQL, as it always did.
+    of several dialects: guard then treats its SQL as PostgreSQL, as it always did. Only statements are walked
+    (imports, and ``create_engine("sqlite://...")`` as a statement's value): expressions cannot import.
     """
     dialects: set[str | None] = set()
-    for module in _imported_modules(tree):
-        dialect = _client_dialect(module)
-        if dialect != "":
-            dialects.add(dialect)
-    urls = set(_engine_url_dialects(tree))
-    if "sqlalchemy" in {m.split(".")[0] for m in _imported_modules(tree)}:
+    uses_sqlalchemy = False
+    urls: set[str | None] = set()
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for module in _imported_modules(node):
+                uses_sqlalchemy = uses_sqlalchemy or module.split(".")[0] == "sqlalchemy"
+                dialect = _client_dialect(module)
+                if dialect != "":
+                    dialects.add(dialect)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return)) and node.value is not None:
+            url = _engine_url_dialect(node.value)
+            if url != "":
+                urls.add(url)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stack.extend(node.body)
+        else:
+            stack.extend(nested_statements(node))
+    if uses_sqlalchemy:
         dialects |= urls if urls else {None}
     if len(dialects) == 1:
         return next(iter(dialects))
     return None
 
 
-def _imported_modules(tree: ast.Module) -> Iterable[str]:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            yield node.module
-            for alias in node.names:
-                yield f"{node.module}.{alias.name}"
+def _imported_modules(node: ast.Import | ast.ImportFrom) -> Iterable[str]:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            yield alias.name
+    elif node.module and not node.level:
+        yield node.module
+        for alias in node.names:
+            yield f"{node.module}.{alias.name}"
 
 
 def _client_dialect(module: str) -> str | None:
@@ -104,15 +129,14 @@ def _client_dialect(module: str) -> str | None:
     return _CLIENT_DIALECTS.get(top, "")
 
 
-def _engine_url_dialects(tree: ast.Module) -> Iterable[str | None]:
-    """Dialects named by the string URLs given to ``create_engine(...)`` and friends."""
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
-            continue
-        function = node.func
-        name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
-        url = node.args[0]
-        if name in _ENGINE_FACTORIES and isinstance(url, ast.Constant) and isinstance(url.value, str):
-            scheme = url.value.split(":", 1)[0].split("+", 1)[0].lower()
-            if scheme in _URL_DIALECTS:
-                yield _URL_DIALECTS[scheme]
+def _engine_url_dialect(value: ast.expr) -> str | None:
+    """The dialect a ``create_engine("<url>", ...)`` call names (None: PostgreSQL); ``""`` for anything else."""
+    if not isinstance(value, ast.Call) or not value.args:
+        return ""
+    function = value.func
+    name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+    url = value.args[0]
+    if name in _ENGINE_FACTORIES and isinstance(url, ast.Constant) and isinstance(url.value, str):
+        scheme = url.value.split(":", 1)[0].split("+", 1)[0].lower()
+        return _URL_DIALECTS.get(scheme, "")
+    return ""

@@ -27,7 +27,7 @@ from typing import Any
 
 from guard.model import Diagnostic, SchemaFact, SqlCandidate
 from guard.scan.frontends.python.calls import call_context, message_kind, scalar_text
-from guard.scan.frontends.python.dialect import dialect_of_module
+from guard.scan.frontends.python.dialect import dialect_of_module, may_be_foreign
 from guard.scan.frontends.python.drivers import DRIVERS, CallSite
 from guard.scan.frontends.python.format import Arg, brace_format, join_items, percent_format
 from guard.scan.frontends.python.project import ModuleMap
@@ -94,7 +94,7 @@ def extract_python(text: str, relpath: str, modules: ModuleMap | None = None) ->
     try:
         extractor.run(tree)
         candidates, facts = extractor.candidates(), extractor.schema.facts
-        dialect = dialect_of_module(tree)
+        dialect = dialect_of_module(tree) if may_be_foreign(text) else None
         if dialect is not None:  # another database's SQL: its writes are listed, its DDL is not our schema
             candidates, facts = [replace(c, dialect=dialect) for c in candidates], []
         return PythonExtraction(candidates, facts, [], _downgrade_lines(tree))
