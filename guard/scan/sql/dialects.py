@@ -19,14 +19,14 @@ FOREIGN_DIALECTS = ("clickhouse", "mysql", "sqlite", "snowflake", "bigquery")
 
 
 @dataclass(frozen=True)
-class Reading:
+class SqlglotReading:
     """sqlglot's reading of a statement: its trees and, when it is not PostgreSQL, the dialect."""
 
     trees: tuple[Any, ...]
     dialect: str | None = None
 
 
-def read_statement(text: str, probe_other_dialects: bool = True) -> Reading | None:
+def read_statement(text: str, probe_other_dialects: bool = True) -> SqlglotReading | None:
     """sqlglot's reading of a statement Postgres' parser rejected: as PostgreSQL (``dialect`` None) when nothing
     in it betrays another database, else in the dialect it is recognisably written in; None when unreadable.
 
@@ -40,17 +40,17 @@ def read_statement(text: str, probe_other_dialects: bool = True) -> Reading | No
     if postgres is not None:
         marked = _marker_dialect(postgres)
         if marked is None:
-            return Reading(postgres)  # PostgreSQL as far as anyone can tell: Postgres' own parser disliked it
+            return SqlglotReading(postgres)  # PostgreSQL as far as anyone can tell: Postgres' own parser disliked it
         trees = _read(text, marked)
-        return Reading(trees if trees is not None else postgres, marked)
+        return SqlglotReading(trees if trees is not None else postgres, marked)
     for dialect in FOREIGN_DIALECTS if probe_other_dialects else ():
         trees = _read(text, dialect)
         if trees is not None:
-            return Reading(trees, dialect)
+            return SqlglotReading(trees, dialect)
     return None
 
 
-def foreign_dialect(text: str) -> Reading | None:
+def foreign_dialect(text: str) -> SqlglotReading | None:
     """The reading of ``text`` when it is recognisably another database's SQL, else None."""
     reading = read_statement(text)
     return reading if reading is not None and reading.dialect is not None else None
@@ -99,7 +99,7 @@ def _names_a_stage(copy: Any) -> bool:
     return any(str(item.sql()).startswith("@") for item in copy.args.get("files") or ())
 
 
-def created_tables(reading: Reading) -> list[str]:
+def created_tables(reading: SqlglotReading) -> list[str]:
     """Names of the tables a reading's ``CREATE TABLE`` statements create (as written, unqualified)."""
     from sqlglot import exp
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from guard.model import HOLE_PREFIX, WriteStatement
-from guard.scan.sql.dialects import Reading
+from guard.scan.sql.dialects import SqlglotReading
 from guard.scan.sql.text import Unit, names_a_hole
 
 _WORD_KINDS = frozenset({"IDENT", "UIDENT"})
@@ -235,7 +235,7 @@ def _fold_word(word: str) -> str:
     return word.lower()
 
 
-def sqlglot_writes(unit: Unit, first: int, last: int, context: str, reading: Reading) -> list[WriteStatement]:
+def sqlglot_writes(unit: Unit, first: int, last: int, context: str, reading: SqlglotReading) -> list[WriteStatement]:
     """Writes in a statement sqlglot read (``reading``), marked with its dialect when it is not PostgreSQL."""
     from sqlglot import exp
 
