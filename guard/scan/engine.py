@@ -10,7 +10,6 @@ process, so the result does not depend on how the files were split between worke
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 import time
 import warnings
@@ -34,6 +33,7 @@ from guard.model import (
     TableSummary,
     WriteStatement,
 )
+from guard.parallel import worker_count
 from guard.scan.baseline import assign_fingerprints
 from guard.scan.catalog import Catalog
 from guard.scan.discover import discover
@@ -86,6 +86,7 @@ def scan(
     files = scan_files(found.root, found.files, jobs=jobs, progress=progress)
     result = judge_tree(str(found.root), files, config, live=live)
     result.files_scanned = len(found.files)
+    result.sources = found.files
     result.diagnostics = sorted(found.diagnostics + result.diagnostics, key=lambda d: (d.path, d.line, d.kind))
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -230,19 +231,8 @@ def scan_files(
 
 
 def _worker_count(files: Sequence[SourceFile], jobs: int | None) -> int:
-    if jobs is not None:
-        return max(1, min(jobs, len(files)))
-    if len(files) < PARALLEL_MIN_FILES and sum(f.size for f in files) < PARALLEL_MIN_BYTES:
-        return 1
-    return max(1, min(available_cores(), len(files)))
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), which can be fewer than the machine has."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    big = len(files) >= PARALLEL_MIN_FILES or sum(f.size for f in files) >= PARALLEL_MIN_BYTES
+    return worker_count(len(files), jobs, worth_a_pool=big)
 
 
 def _batches(files: Sequence[SourceFile], count: int) -> list[list[SourceFile]]:

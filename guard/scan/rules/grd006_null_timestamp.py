@@ -58,3 +58,14 @@ def is_null(value: str | None) -> bool:
     while isinstance(node, dict) and "TypeCast" in node:
         node = node["TypeCast"].get("arg")
     return isinstance(node, dict) and node.get("A_Const", {}).get("isnull", False) is True
+
+
+RULE = base.RuleModule(
+    code=CODE,
+    name=NAME,
+    message=MESSAGE,
+    severity=DEFAULT_SEVERITY,
+    fixable=FIXABLE,
+    description=__doc__ or "",
+    judge=check,
+)
