@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from guard.codemods.patchers import PATCHERS
 from guard.config import load_config
 from guard.patch.diff import unified_diff
 from guard.patch.planner import SiteSelection, plan, sites_from_scan
@@ -138,12 +139,14 @@ def main() -> None:
         config = load_config(root)
         result, scan_s, scan_cpu = timed("baseline: guard scan", lambda: scan(root, config, jobs=args.jobs))
         sites, unfixable = sites_from_scan(result, config, SiteSelection())
-        patches, plan_s, plan_cpu = timed("patch planner (libcst + edits)", lambda: plan(root, sites, jobs=args.jobs))
+        patches, plan_s, plan_cpu = timed(
+            "patch planner (libcst + edits)", lambda: plan(root, sites, PATCHERS, jobs=args.jobs)
+        )
 
         def dry_run() -> int:
             again = scan(root, config, jobs=args.jobs)
             todo, _ = sites_from_scan(again, config, SiteSelection())
-            planned = plan(root, todo, jobs=args.jobs)
+            planned = plan(root, todo, PATCHERS, jobs=args.jobs)
             return sum(len(unified_diff(p.relpath, p.original, p.patched)) for p in planned)
 
         diff_chars, total_s, total_cpu = timed("whole dry run (scan + plan + diff)", dry_run)

@@ -27,11 +27,11 @@ from guard.codemods.module_index import ModuleIndex
 from guard.codemods.orm_timestamp import ORM_ORIGINS, OrmSitePatcher
 from guard.codemods.python_strings import LiteralSql, StringLeaf, apply_leaf_edits, sql_text
 from guard.codemods.sequences import NodeEdit, add_keys, add_keywords, insert_args, insert_elements
+from guard.codemods.values import fallback_code, infer_value
 from guard.patch.params import ParamStyle
 from guard.patch.site import PatchSite, SiteResult
 from guard.patch.sql_edit import Relations, SqlPatch, Unfixable, apply_edits, plan_timestamp_edit
 from guard.patch.sql_files import FALLBACK_SQL, fallback_reason, source_value
-from guard.patch.values import fallback_code, infer_value
 from guard.scan.frontends.python.drivers import DRIVERS
 
 

@@ -26,9 +26,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from guard.codemods.module_index import ModuleIndex
 from guard.codemods.sequences import NodeEdit, add_keys, add_keywords
+from guard.codemods.values import fallback_code, infer_value
 from guard.patch.site import PatchSite, SiteResult
 from guard.patch.sql_edit import Unfixable
-from guard.patch.values import fallback_code, infer_value
 
 #: ``WriteStatement.origin`` values this module patches.
 ORM_ORIGINS = frozenset({"sqlalchemy-orm", "sqlalchemy-core", "django", "pandas"})

@@ -303,3 +303,5 @@ class ScanResult:
     baselined: int = 0
     #: every table the catalog knew (DDL, migrations, live database); ``guard patch`` reads column orders here
     catalog: list[TableInfo] = field(default_factory=list)
+    #: the files discovery chose (``guard patch`` checks the tree's other Python modules before editing a constant)
+    sources: list[SourceFile] = field(default_factory=list)

@@ -10,9 +10,10 @@ re-declaring them. ``guard docs cli`` documents the vocabulary.
 from __future__ import annotations
 
 import functools
+import logging
 import os
-from collections.abc import Callable, Sequence
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,6 +126,34 @@ def progress_reporter(quiet: bool) -> Callable[[str], None]:
     if quiet:
         return lambda message: None
     return lambda message: click.echo(f"guard: {message}", err=True)
+
+
+class _StderrHandler(logging.Handler):
+    """A logging handler writing ``guard: message`` to the stderr of the moment (click's, as tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"guard: {self.format(record)}", err=True)
+
+
+@contextmanager
+def progress_logging(quiet: bool, *loggers: str) -> Iterator[None]:
+    """Show the INFO records of ``loggers`` (library code reports long steps there) on stderr unless ``quiet``."""
+    if quiet:
+        yield
+        return
+    handler = _StderrHandler()
+    previous = []
+    for name in loggers:
+        logger = logging.getLogger(name)
+        previous.append((logger, logger.level))
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, level in previous:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 def output_option(func: F) -> F:

@@ -207,3 +207,23 @@ def test_point7_protect_twice_is_a_mode_change_and_names_are_checked(titan: Path
 
 def _newest(project: Path) -> Path:
     return max((project / "guard_migrations").glob("*.py"), key=lambda p: p.stat().st_mtime_ns)
+
+
+def test_point8_migrate_sql_starts_from_the_database_and_progress_is_shown(titan: Path, pg_dsn: str) -> None:
+    """Was: `migrate --sql --dsn` ignored the database and printed everything from guard_0001 on."""
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute((titan / "schema" / "001_titan.sql").read_text())
+    everything = run("migrate", "--sql", cwd=titan)
+    assert everything.exit_code == 0 and "CREATE TABLE guard.protected_tables" in everything.stdout
+    assert run("protect", "--table", "titan.jobs", cwd=titan).exit_code == 0
+    applied = run("migrate", "--dsn", pg_dsn, cwd=titan)
+    assert applied.exit_code == 0, applied.output
+    assert "Running upgrade" in applied.stderr and "titan.jobs: SELECT guard.protect_table" in applied.stderr
+    assert run("migrate", "--dsn", pg_dsn, "-q", cwd=titan).stderr == ""
+    nothing = run("migrate", "--sql", "--dsn", pg_dsn, cwd=titan)
+    assert nothing.exit_code == 0 and "nothing to apply" in nothing.stdout
+    assert run("protect", "--table", "titan.jobs", "--mode", "enforce", cwd=titan).exit_code == 0
+    pending = run("migrate", "--sql", "--dsn", pg_dsn, cwd=titan)
+    assert pending.exit_code == 0, pending.output
+    assert "guard.set_mode" in pending.stdout and "CREATE TABLE guard.protected_tables" not in pending.stdout
+    assert "protect_table" not in pending.stdout  # the applied revision is not printed again

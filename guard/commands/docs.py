@@ -27,10 +27,10 @@ def docs(topic: str | None) -> None:
 @click.argument("code", required=False)
 def rule(code: str | None) -> None:
     """Print a rule's documentation page (e.g. guard rule GRD001); without CODE, list the rules."""
-    from guard.scan.rules import ALL_RULES
+    from guard.scan.rules import RULES
 
     if code is None:
-        for module in ALL_RULES:
-            click.echo(f"{module.CODE}  {module.NAME:<34} {module.DEFAULT_SEVERITY.value}")
+        for listed in RULES:
+            click.echo(f"{listed.code}  {listed.name:<34} {listed.severity.value}")
         return
     click.echo(docs_pages.rule_page(code), nl=False)

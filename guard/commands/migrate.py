@@ -9,7 +9,7 @@ import click
 
 from guard import options
 from guard.commands import time_options
-from guard.db.locks import LockPolicy
+from guard.db.locks import PROGRESS, LockPolicy
 from guard.errors import EXIT_INTERRUPTED, GuardError, cli_errors
 
 
@@ -45,16 +45,26 @@ def migrate(
     if offline:
         if downgrade_to is not None:
             raise GuardError("--sql prints upgrades only; run --downgrade against a database")
-        click.echo(runner.offline_sql(revision, directory), nl=False)
+        start = None
+        if dsn:
+            start, pending = runner.pending_start(dsn, directory)
+            if not pending:
+                click.echo(f"-- guard: the database is at revision {start}: nothing to apply")
+                return
+            where = start or "base"
+            click.echo(f"-- guard: the database is at revision {where}; the SQL below upgrades it to {revision}")
+        click.echo(runner.offline_sql(revision, directory, start=start), nl=False)
         return
     if not dsn:
         raise GuardError("no database given: pass --dsn DSN or set GUARD_DSN (or use --sql to print the SQL)")
     policy = LockPolicy(timeout_seconds=lock_timeout, tries=lock_tries)
     try:
-        if downgrade_to is not None:
-            runner.downgrade(dsn, downgrade_to, directory, policy)
-        else:
-            runner.upgrade(dsn, revision, directory, policy)
+        # each step on stderr: Alembic's "Running upgrade A -> B", guard's per-table statements and lock waits
+        with options.progress_logging(quiet, "alembic.runtime.migration", PROGRESS.name):
+            if downgrade_to is not None:
+                runner.downgrade(dsn, downgrade_to, directory, policy)
+            else:
+                runner.upgrade(dsn, revision, directory, policy)
     except BaseException as exc:
         if not _interrupted(exc):
             raise

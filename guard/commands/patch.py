@@ -28,7 +28,12 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 @click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
 @options.config_option()
 @options.output_option
-@click.option("--rule", help="Patch findings of this rule only (default: every fixable rule, GRD001 and GRD007).")
+@click.option("--rule", help="Patch findings of this rule (default: every rule guard patch can fix).")
+@options.dsn_option(
+    required=False,
+    envvars=("GUARD_DSN",),
+    help="Also read table definitions from this database, as guard scan --dsn does (read-only).",
+)
 @click.option("--select", "selectors", multiple=True, metavar="FILE[:LINE]", help="Only these sites (repeatable).")
 @click.option("--apply", "apply_changes", is_flag=True, help="Write the changes (default: print the diff only).")
 @click.option("--dry-run", is_flag=True, help="Print the diff and write nothing (the default).")
@@ -43,6 +48,7 @@ def patch(
     path: Path,
     config_path: Path | None,
     rule: str | None,
+    dsn: str | None,
     selectors: Sequence[str],
     apply_changes: bool,
     dry_run: bool,
@@ -57,6 +63,7 @@ def patch(
 
     Exit codes: 0 everything patched or nothing to do, 1 some sites are unfixable (listed), 2 error.
     """
+    from guard.codemods.patchers import PATCHERS  # libcst: only when the command runs
     from guard.patch.planner import plan, sites_from_scan
 
     if apply_changes and dry_run:
@@ -65,13 +72,13 @@ def patch(
     if not root.is_dir():
         raise GuardError(f"{path}: not a directory; pass the project root (use --select FILE:LINE for one site)")
     config = load_config(root, config_path)
-    selection = SiteSelection(
-        rule=_write_rule(rule) if rule else None, locations=tuple(_selector(root, s) for s in selectors)
-    )
-    scanned = _scan(root, config, jobs)
+    selection = SiteSelection(locations=tuple(_selector(root, s) for s in selectors))
+    if rule is not None:
+        selection.rules = frozenset({_write_rule(rule)})
+    scanned = _scan(root, config, jobs, dsn)
     sites, unfixable = sites_from_scan(scanned.result, config, selection, scanned.relations, scanned.complete)
     _warn_unmatched(selection, [s.site for s in unfixable] + sites)
-    patches = plan(root, sites, jobs=jobs, python_files=scanned.python_files)
+    patches = plan(root, sites, PATCHERS, jobs=jobs, python_files=scanned.python_files)
     for file_patch in patches:
         click.echo(unified_diff(file_patch.relpath, file_patch.original, file_patch.patched), nl=False)
     _summarize(patches, unfixable, selection)
@@ -88,7 +95,7 @@ def _write_rule(rule: str) -> str:
     """The rule code, checked: a typo would otherwise report "nothing to do" and exit 0."""
     from guard.scan.rules import WRITE_RULES
 
-    codes = [module.CODE for module in WRITE_RULES]
+    codes = [written.code for written in WRITE_RULES]
     if rule.upper() not in codes:
         raise GuardError(f"--rule {rule}: not a rule about writes; use one of {', '.join(codes)}")
     return rule.upper()
@@ -126,14 +133,14 @@ def _warn_unmatched(selection: SiteSelection, sites: Sequence[PatchSite]) -> Non
     for path, line in selection.locations:
         if not any(site.relpath == path and line in (None, site.line) for site in sites):
             where = f"{path}:{line}" if line is not None else path
-            click.echo(f"guard patch: warning: no {selection.describe()} finding at {where}", err=True)
+            click.echo(f"guard patch: warning: no {selection.label} finding at {where}", err=True)
 
 
-def _scan(root: Path, config: Config, jobs: int | None) -> PatchScan:
+def _scan(root: Path, config: Config, jobs: int | None, dsn: str | None) -> PatchScan:
     from guard.patch.scanning import scan_for_patch
 
     try:
-        return scan_for_patch(root, config, jobs)
+        return scan_for_patch(root, config, jobs, dsn)
     except FileNotFoundError as exc:
         raise GuardError(f"{root}: {exc}") from None
 
@@ -146,7 +153,7 @@ def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection:
         by_file.setdefault(result.site.relpath, []).append(result)
     everything = [r for results in by_file.values() for r in results]
     if not everything:
-        what = f"{selection.describe()} findings" + (" at the selected sites" if selection.locations else "")
+        what = f"{selection.label} findings" + (" at the selected sites" if selection.locations else "")
         click.echo(f"guard patch: no {what}: nothing to do", err=True)
         return
     fixed = [r for r in everything if r.fixed]

@@ -21,7 +21,7 @@ from guard.db.target import ProtectTarget, require_columns, resolve_target, unch
 from guard.errors import GuardError, cli_errors
 from guard.rollout.blast import blast_radius
 from guard.rollout.inputs import blast_options, command_config
-from guard.rollout.plan import SKIP, protection_steps, render_steps, summary_message
+from guard.rollout.plan import SKIP, Step, protection_steps, render_steps, summary_message
 
 
 def _interval(seconds: float) -> str:
@@ -80,7 +80,7 @@ def protect(
             raise click.UsageError("--from-scan/--repo take the tables from the scan: drop TABLE/--table, --from-mode, "
                                    "--column and --business-column (set them per table in config)")  # fmt: skip
         config = command_config(repo, config_path)
-        _protect_from_scan(config, scan_report, repo, mode, no_ingested_column, migrations_dir)
+        _protect_from_scan(config, scan_report, repo, mode, no_ingested_column, migrations_dir, dsn)
         return
     if not table:
         raise click.UsageError(
@@ -134,6 +134,7 @@ def _protect_from_scan(
     mode: str | None,
     no_ingested: bool,
     migrations_dir: str | None,
+    dsn: str | None,
 ) -> None:
     blast = blast_radius(scan_report, repo, config)
     tables = blast.tables_with_findings()
@@ -141,7 +142,19 @@ def _protect_from_scan(
         click.echo("the scan has no finding on a guarded table: nothing to protect")
         return
     directory = Path(migrations_dir) if migrations_dir else config.migrations_path()
-    steps = protection_steps(tables, planned_modes(directory), mode or "audit", explicit_mode=mode is not None)
+    current, refused = dict(planned_modes(directory)), {}
+    if dsn:  # the database's guard state counts too, and a table it lacks is refused before a revision names it
+        for table in tables:
+            try:
+                target = resolve_target(table, config, dsn)
+                require_columns(target, _columns(_settings(config, table, mode or "audit", None, None, no_ingested)))
+            except GuardError as exc:
+                refused[table] = f"refused: {exc}"
+                continue
+            if target.database_mode is not None:
+                current.setdefault(table, target.database_mode)
+    steps = protection_steps(tables, current, mode or "audit", explicit_mode=mode is not None)
+    steps = [Step(s.table, SKIP, s.mode, s.from_mode, refused[s.table]) if s.table in refused else s for s in steps]
     for step in steps:
         writers = len({u.location for u in blast.unfixed_on(step.table)})
         detail = step.reason if step.action == SKIP else (
@@ -149,7 +162,11 @@ def _protect_from_scan(
         )  # fmt: skip
         click.echo(f"  {step.table:<32} {writers} unfixed writer(s)  {detail}")
     if all(step.action == SKIP for step in steps):
-        click.echo("every table with findings is already guarded: no revision written")
+        click.echo(
+            "every table with findings is already guarded"
+            + (" or refused" if refused else "")
+            + ": no revision written"
+        )
         return
     upgrade, downgrade = render_steps(
         steps, lambda name, chosen: _settings(config, name, chosen, None, None, no_ingested)
@@ -157,6 +174,11 @@ def _protect_from_scan(
     path = write_revision(directory, summary_message(steps, "guard tables from the scan"), upgrade, downgrade)
     click.echo(f"wrote {path}")
     click.echo("review it, commit it, then apply it: guard migrate --dsn DSN")
+
+
+def _columns(settings: GuardSettings) -> dict[str, str | None]:
+    """The columns a guard names, by the option or config key that chose them (for ``require_columns``)."""
+    return {"timestamp column": settings.column, "business_column": settings.business_column}
 
 
 def _settings(

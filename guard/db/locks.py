@@ -7,6 +7,7 @@ retried with backoff; when all tries fail the migration stops with a message say
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from guard.errors import GuardError
 
 LOCK_NOT_AVAILABLE = "55P03"
+#: progress of long database work (``guard migrate`` shows it on stderr unless --quiet)
+PROGRESS = logging.getLogger("guard.migrate")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ def execute_politely(operations: Operations, table: str, statement: str) -> None
         context.impl.static_output(f"{policy.set_timeout_sql()};\n{statement};\n")
         return
     connection = operations.get_bind()
+    PROGRESS.info("%s: %s", table, statement.split("(", 1)[0].strip())
     for attempt in range(1, policy.tries + 1):
         savepoint = connection.begin_nested()
         try:
@@ -65,7 +69,12 @@ def execute_politely(operations: Operations, table: str, statement: str) -> None
             if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise
             if attempt < policy.tries:
-                time.sleep(policy.backoff_seconds * 2 ** (attempt - 1))
+                pause = policy.backoff_seconds * 2 ** (attempt - 1)
+                PROGRESS.info(
+                    "%s: waiting for a lock (another session holds it); try %d of %d failed after %gs, next in %gs",
+                    table, attempt, policy.tries, policy.timeout_seconds, pause,
+                )  # fmt: skip
+                time.sleep(pause)
             continue
         savepoint.commit()
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 
@@ -73,16 +74,44 @@ def downgrade(
         command.downgrade(alembic_config(dsn, migrations_dir, lock_policy), revision)
 
 
-def offline_sql(revision: str = "heads", migrations_dir: str | None = None, downgrade_from: str | None = None) -> str:
-    """The SQL of an upgrade to ``revision`` (or of a downgrade ``downgrade_from:revision``), not executed."""
+def offline_sql(
+    revision: str = "heads",
+    migrations_dir: str | None = None,
+    downgrade_from: str | None = None,
+    start: str | None = None,
+) -> str:
+    """The SQL of an upgrade to ``revision`` (or of a downgrade ``downgrade_from:revision``), not executed.
+
+    ``start``: the revision the database is at (``guard migrate --sql --dsn``), so only what it still needs is
+    printed; None prints everything from the beginning, as for a new database.
+    """
     buffer = io.StringIO()
     config = alembic_config(None, migrations_dir, output=buffer)
     with _translated_errors():
         if downgrade_from is not None:
             command.downgrade(config, f"{downgrade_from}:{revision}", sql=True)
+        elif start is not None:
+            command.upgrade(config, f"{start}:{revision}", sql=True)
         else:
             command.upgrade(config, revision, sql=True)
     return buffer.getvalue()
+
+
+def pending_start(dsn: str, migrations_dir: str | None) -> tuple[str | None, bool]:
+    """(the revision the database is at, whether anything is pending) for ``--sql --dsn``.
+
+    Alembic prints an offline upgrade from one starting revision; a database on several branches at once is
+    refused with a clear message rather than printed from the wrong place.
+    """
+    current = current_revisions(dsn)
+    if len(current) > 1:
+        raise GuardError(
+            f"the database is at several revisions ({', '.join(current)}); print the SQL per branch with "
+            "--revision, or merge the branches (alembic merge)"
+        )
+    script = ScriptDirectory.from_config(alembic_config(None, migrations_dir))
+    heads = set(script.get_heads())
+    return (current[0] if current else None), not (current and set(current) == heads)
 
 
 @contextlib.contextmanager
@@ -121,7 +150,5 @@ def state_summary(dsn: str) -> str:
             pending = [table for table, _, _ in pending_tables(connection)]
     finally:
         database.dispose()
-    unchecked = (
-        f"; guarded, stored rows not checked yet: {', '.join(pending)}" if pending else "; no check pending"
-    )
+    unchecked = f"; guarded, stored rows not checked yet: {', '.join(pending)}" if pending else "; no check pending"
     return f"the database is at revision {revisions}{unchecked}"

@@ -11,19 +11,19 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from guard.config import Config
 from guard.model import Finding, ResolvedWrite, ScanResult
-from guard.patch.javascript import js_parse_problem, patch_javascript
+from guard.parallel import worker_count
+from guard.patch.javascript import js_parse_problem
 from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
-from guard.patch.sql_files import parses, patch_sql
-from guard.scan.engine import available_cores
+from guard.patch.sql_files import parses
 from guard.scan.frontends import language_of
-from guard.scan.rules import RULES_BY_CODE
+from guard.scan.rules import fixable_rules
 from guard.scan.rules.base import ORM_PARSERS
 from guard.scan.rules.grd007_source_timestamp_dropped import copied_history
 
@@ -33,6 +33,11 @@ BACKUP_DIR_NAME = ".guard-backup"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 24
+#: Patches one file's text: ``(text, relpath, sites) -> (patched text, one result per site)``.
+Patcher = Callable[[str, str, list[PatchSite]], tuple[str, list[SiteResult]]]
+#: Language (a front-end's name) -> its patcher. The planner is given this table (``guard.codemods.patchers``
+#: builds guard's): the transforms import the patch helpers, never the other way round.
+Patchers = Mapping[str, Patcher]
 
 
 @dataclass
@@ -56,24 +61,25 @@ class FilePatch:
         return FilePatch(self.relpath, self.language, self.original, self.original, self.digest)
 
 
+def _fixable_codes() -> frozenset[str]:
+    return frozenset(rule.code for rule in fixable_rules())
+
+
 @dataclass
 class SiteSelection:
-    """Which findings to patch: ``rule`` (None: every rule whose findings can be fixable) and optional
+    """Which findings to patch: ``rules`` (by default every rule whose ``fixable`` is set) and optional
     ``FILE:LINE`` selectors (FILE relative to the root)."""
 
-    rule: str | None = None
+    rules: frozenset[str] = field(default_factory=_fixable_codes)
     locations: tuple[tuple[str, int | None], ...] = ()
 
-    def describe(self) -> str:
-        """``GRD001`` or, for every fixable rule, ``GRD001/GRD007``: what the user asked to patch."""
-        if self.rule is not None:
-            return self.rule
-        return "/".join(code for code, rule in sorted(RULES_BY_CODE.items()) if rule.FIXABLE)
+    @property
+    def label(self) -> str:
+        """The selected rule codes, for messages (``GRD001``)."""
+        return "/".join(sorted(self.rules))
 
     def wants(self, finding: Finding) -> bool:
-        if self.rule is not None and finding.rule != self.rule:
-            return False
-        if self.rule is None and not RULES_BY_CODE[finding.rule].FIXABLE:
+        if finding.rule not in self.rules:
             return False
         if not self.locations:
             return True
@@ -173,20 +179,26 @@ def _unfixable_reason(finding: Finding, write: ResolvedWrite | None) -> str:
 
 
 def plan(
-    root: str | Path, sites: Sequence[PatchSite], jobs: int | None = None, python_files: Sequence[str] = ()
+    root: str | Path,
+    sites: Sequence[PatchSite],
+    patchers: Patchers,
+    *,
+    jobs: int | None = None,
+    python_files: Sequence[str] = (),
 ) -> list[FilePatch]:
     """Patch every file that has sites; one :class:`FilePatch` per file, in path order.
 
-    ``python_files`` (relative paths) are the other modules of the tree: a module-level SQL constant is
-    only edited when none of them mentions its name (they may import it and pass other parameters).
+    ``patchers`` says which function edits which language. ``python_files`` (relative paths) are the other
+    modules of the tree: a module-level SQL constant is only edited when none of them mentions its name (they
+    may import it and pass other parameters).
     """
-    patches = _plan_all(root, sites, jobs)
+    patches = _plan_all(root, sites, jobs, patchers)
     refused = _constants_used_elsewhere(root, patches, python_files)
     if not refused:
         return patches
     touched = {site.relpath for site in refused}
     kept = [site for site in sites if site.relpath in touched and site not in refused]
-    replanned = {patch.relpath: patch for patch in _plan_all(root, kept, jobs)}
+    replanned = {patch.relpath: patch for patch in _plan_all(root, kept, jobs, patchers)}
     out = []
     for patch in patches:
         if patch.relpath in touched:
@@ -221,34 +233,25 @@ def _constants_used_elsewhere(
     return refused
 
 
-def _plan_all(root: str | Path, sites: Sequence[PatchSite], jobs: int | None) -> list[FilePatch]:
+def _plan_all(root: str | Path, sites: Sequence[PatchSite], jobs: int | None, patchers: Patchers) -> list[FilePatch]:
     by_file: dict[str, list[PatchSite]] = {}
     for site in sites:
         by_file.setdefault(site.relpath, []).append(site)
-    work = [(str(root), relpath, tuple(group)) for relpath, group in sorted(by_file.items())]
-    workers = _workers(len(work), jobs)
+    table = dict(patchers)  # functions travel to the workers by reference (module and name)
+    work = [(str(root), relpath, tuple(group), table) for relpath, group in sorted(by_file.items())]
+    workers = worker_count(len(work), jobs, worth_a_pool=len(work) >= PARALLEL_MIN_FILES, tasks_per_worker=4)
     if workers <= 1:
         return [plan_file(*item) for item in work]
-    if any(language_of(item[1]) == "python" for item in work):
-        import guard.codemods.add_timestamp  # noqa: F401 - imported once here, inherited by forked workers
     chunk = max(1, len(work) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_plan_file_star, work, chunksize=chunk))
 
 
-def _workers(files: int, jobs: int | None) -> int:
-    if jobs is not None:
-        return max(1, min(jobs, files))  # never more workers than files: a pool for one file only costs
-    if files < PARALLEL_MIN_FILES:
-        return 1
-    return max(1, min(available_cores(), files // 4))
-
-
-def _plan_file_star(item: tuple[str, str, tuple[PatchSite, ...]]) -> FilePatch:
+def _plan_file_star(item: tuple[str, str, tuple[PatchSite, ...], dict[str, Patcher]]) -> FilePatch:
     return plan_file(*item)
 
 
-def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
+def plan_file(root: str, relpath: str, sites: Iterable[PatchSite], patchers: Patchers) -> FilePatch:
     """Read, patch and re-parse one file (runs in a worker process)."""
     language = language_of(relpath) or "unknown"
     patch = FilePatch(relpath, language)
@@ -260,7 +263,7 @@ def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
         return _refused(patch, site_list, f"cannot read the file as UTF-8 ({exc})")
     patch.digest = digest_of(data)
     try:
-        patch.patched, patch.results = _patch_text(language, patch.original, site_list)
+        patch.patched, patch.results = patch_text(patchers, language, patch.original, relpath, site_list)
     except Exception as exc:  # libcst parse errors and friends: refuse the file, keep going
         return _refused(patch, site_list, f"cannot patch the file ({type(exc).__name__}: {exc})")
     if patch.patched != patch.original:
@@ -270,16 +273,14 @@ def plan_file(root: str, relpath: str, sites: Iterable[PatchSite]) -> FilePatch:
     return patch
 
 
-def _patch_text(language: str, text: str, sites: list[PatchSite]) -> tuple[str, list[SiteResult]]:
-    if language == "sql":
-        return patch_sql(text, sites)
-    if language == "javascript":
-        return patch_javascript(text, sites[0].relpath if sites else "", sites)
-    if language != "python":
+def patch_text(
+    patchers: Patchers, language: str, text: str, relpath: str, sites: list[PatchSite]
+) -> tuple[str, list[SiteResult]]:
+    """One file's text patched by its language's patcher; a language without one leaves every site unfixed."""
+    patcher = patchers.get(language)
+    if patcher is None:
         return text, [SiteResult(site, reason=f"guard patch cannot edit {language} files yet") for site in sites]
-    from guard.codemods.add_timestamp import patch_python  # libcst is only imported where there is Python to patch
-
-    return patch_python(text, sites)
+    return patcher(text, relpath, sites)
 
 
 def parse_problem(language: str, before: str, after: str, relpath: str = "") -> str | None:

@@ -1,22 +1,20 @@
-"""The scan ``guard patch`` starts from: findings and writes, plus what the patcher needs besides.
+"""The scan ``guard patch`` starts from: ``guard scan``'s own result, plus what the patcher reads in it.
 
-``guard scan``'s :func:`~guard.scan.engine.scan` returns the findings; the patcher also wants the tree's
-Python modules (a patched SQL constant must not be imported by another one) and the catalog's columns
-(the source column of an ``INSERT ... SELECT``). Running the engine's stages here yields all three from
-one discovery and one pass over the files; the catalog is the one the engine built to judge the writes.
+The findings come from :func:`guard.scan.engine.scan` itself (one implementation: the same discovery
+diagnostics, the same ``--dsn`` live catalog, the same judging); the patcher also wants the tree's Python modules
+(a patched SQL constant must not be imported by another one) and the catalog's columns (the source column of an
+``INSERT ... SELECT``, the column order of a positional INSERT), both part of the result.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from guard.config import Config
 from guard.model import ScanResult
 from guard.patch.site import TableColumns
-from guard.scan.discover import discover
-from guard.scan.engine import judge_tree, scan_files
+from guard.scan.engine import scan
 
 
 @dataclass
@@ -27,17 +25,12 @@ class PatchScan:
     complete: frozenset[str]  # tables whose full column order the catalog knows
 
 
-def scan_for_patch(root: Path, config: Config, jobs: int | None = None) -> PatchScan:
-    """Scan ``root`` like ``guard scan`` does and keep the file list and the catalog's columns."""
-    started = time.perf_counter()
-    found = discover(root, config.include, config.exclude, config.max_file_size)
-    files = scan_files(found.root, found.files, jobs=jobs)
-    result = judge_tree(str(found.root), files, config)
-    result.files_scanned = len(found.files)
-    result.seconds = round(time.perf_counter() - started, 3)
+def scan_for_patch(root: Path, config: Config, jobs: int | None = None, dsn: str | None = None) -> PatchScan:
+    """Scan ``root`` exactly like ``guard scan`` does (``dsn``: also read the live catalog)."""
+    result = scan(root, config, jobs=jobs, dsn=dsn)
     return PatchScan(
         result=result,
-        python_files=[f.relpath for f in found.files if f.language == "python"],
+        python_files=[f.relpath for f in result.sources if f.language == "python"],
         relations=tuple((info.name, tuple(info.columns)) for info in result.catalog),
         complete=frozenset(info.name for info in result.catalog if info.complete),
     )

@@ -38,7 +38,7 @@ class PatchSite:
     column: str  # the timestamp column to add
     kind: str = "insert"  # "insert" | "insert-select" | "copy" | "upsert"
     values: ValueSource = ValueSource()
-    rule: str = "GRD001"
+    rule: str = ""  # the finding's rule code
     source_relations: TableColumns = ()  # for INSERT ... SELECT: the tables it may select from
     table_columns: tuple[str, ...] | None = None  # for a positional INSERT: the table's full column order
     #: for ORM / query-builder writes: the driver that found it (``WriteStatement.origin``), the 1-based column

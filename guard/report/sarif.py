@@ -14,7 +14,7 @@ from typing import Any
 
 from guard import __version__
 from guard.model import Diagnostic, Finding, ScanResult, Severity
-from guard.scan.rules import ALL_RULES, rule_summary
+from guard.scan.rules import RULES, Rule
 from guard.scan.rules.base import PROJECT_URL, RULE_DOCS_BASE
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -23,7 +23,7 @@ _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
 
 
 def to_sarif(result: ScanResult) -> dict[str, Any]:
-    rule_index = {rule.CODE: i for i, rule in enumerate(ALL_RULES)}
+    rule_index = {rule.code: i for i, rule in enumerate(RULES)}
     base, prefix = _source_root(Path(result.root))
     run = {
         "tool": {
@@ -33,7 +33,7 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": PROJECT_URL,
-                "rules": [_descriptor(rule) for rule in ALL_RULES],
+                "rules": [_descriptor(rule) for rule in RULES],
             }
         },
         "originalUriBaseIds": {SRCROOT: {"uri": base.as_uri().rstrip("/") + "/"}},
@@ -63,16 +63,16 @@ def _source_root(root: Path) -> tuple[Path, str]:
     return root, ""
 
 
-def _descriptor(rule: Any) -> dict[str, Any]:
-    doc = (rule.__doc__ or "").strip()
+def _descriptor(rule: Rule) -> dict[str, Any]:
+    doc = rule.description.strip()
     return {
-        "id": rule.CODE,
-        "name": rule.NAME,
-        "shortDescription": {"text": rule_summary(rule)},
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": doc},
-        "helpUri": f"{RULE_DOCS_BASE}{rule.CODE}.md",
+        "helpUri": f"{RULE_DOCS_BASE}{rule.code}.md",
         "help": {"text": doc, "markdown": doc},
-        "defaultConfiguration": {"level": _LEVEL[rule.DEFAULT_SEVERITY]},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": ["postgresql", "data-integrity", "phantom-timestamp"], "precision": "high"},
     }
 

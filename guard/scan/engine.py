@@ -10,7 +10,6 @@ process, so the result does not depend on how the files were split between worke
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 import time
 import warnings
@@ -18,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from guard.config import Config
@@ -35,6 +34,7 @@ from guard.model import (
     TableSummary,
     WriteStatement,
 )
+from guard.parallel import worker_count
 from guard.scan import evidence
 from guard.scan.baseline import assign_fingerprints
 from guard.scan.catalog import Catalog
@@ -88,6 +88,7 @@ def scan(
     files = scan_files(found.root, found.files, jobs=jobs, progress=progress)
     result = judge_tree(str(found.root), files, config, live=live)
     result.files_scanned = len(found.files)
+    result.sources = found.files
     result.diagnostics = sorted(found.diagnostics + result.diagnostics, key=lambda d: (d.path, d.line, d.kind))
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -99,9 +100,10 @@ def judge_tree(root: str, files: Sequence[FileScan], config: Config, live: Seque
     catalog = Catalog.build(facts, live=live, search_path=tuple(config.search_path))
     resolver = Resolver(catalog, config)
     writes = sorted((w for f in files for w in f.writes), key=lambda w: (w.relpath, w.line, w.column))
-    resolved = _distinct_writes(r for r in map(resolver.resolve, writes) if not not_a_model(r))
+    variants = [r for r in map(resolver.resolve, writes) if not not_a_model(r)]
+    resolved = _distinct_writes(variants)  # the inventory: one write per site; the rules judge every variant
 
-    outcome = apply_suppressions(_judge_writes(resolved, config, resolver), {f.relpath: f.suppressions for f in files})
+    outcome = apply_suppressions(_judge_writes(variants, config, resolver), {f.relpath: f.suppressions for f in files})
     problems = assign_fingerprints([(p, p.message) for p in outcome.problems])
     findings = sorted(outcome.kept + problems, key=evidence.finding_order)
     return ScanResult(
@@ -118,23 +120,33 @@ def judge_tree(root: str, files: Sequence[FileScan], config: Config, live: Seque
 
 
 def _judge_writes(resolved: Iterable[ResolvedWrite], config: Config, resolver: Resolver) -> list[Finding]:
+    """Every rule's verdict on every PostgreSQL write (another database's writes are listed, never judged)."""
     ctx = RuleContext(config=config, guarded_matches=resolver.guarded_matches)
-    verdicts = [(found, write.write.sql) for write in resolved for found in check_write(write, ctx)]
+    postgres = [write for write in resolved if write.write.dialect is None]
+    verdicts = [(found, write.write.sql) for write in postgres for found in check_write(write, ctx)]
     return _one_per_site(assign_fingerprints(verdicts))
 
 
 def _distinct_writes(resolved: Iterable[ResolvedWrite]) -> list[ResolvedWrite]:
-    """Drop variants the extractor produced for one site that resolve identically (a string built in
-    branches yields one candidate per combination; the inventory lists the site once per distinct target)."""
-    seen: set[tuple[object, ...]] = set()
-    distinct = []
+    """One write per site: a string built in branches yields one candidate per combination
+    (``f"INSERT INTO {schema}jobs"`` as ``dbos.jobs`` and ``public.jobs``), which is one write with
+    alternatives. The variant kept is the one that says the least about the timestamp (omits it, then cannot
+    tell, then sets it; a known table before a dynamic one), so the inventory never looks safer than the rules
+    judged it."""
+    by_site: dict[tuple[object, ...], list[ResolvedWrite]] = {}
     for r in resolved:
         w = r.write
-        key = (w.relpath, w.line, w.column, w.kind, r.table, w.columns, r.sets_timestamp)
-        if key not in seen:
-            seen.add(key)
-            distinct.append(r)
+        by_site.setdefault((w.relpath, w.line, w.column, w.kind), []).append(r)
+    distinct = []
+    for variants in by_site.values():
+        primary = min(variants, key=lambda r: (_TIMESTAMP_RANK[r.sets_timestamp], r.table is None))
+        others = {r.table or "(dynamic)" for r in variants} - {primary.table or "(dynamic)"}
+        distinct.append(replace(primary, alternatives=tuple(sorted(others))) if others else primary)
     return distinct
+
+
+#: Which variant of a site the inventory shows: the one that omits the timestamp first.
+_TIMESTAMP_RANK = {False: 0, None: 1, True: 2}
 
 
 def _one_per_site(findings: list[Finding]) -> list[Finding]:
@@ -154,7 +166,13 @@ def summarize_tables(
 
     A table's severity is its configured one, else that of its worst finding (findings are ranked by
     evidence), else the default for a guarded table nobody writes wrongly."""
-    writers = Counter(r.table for r in resolved if r.table)
+    writers = Counter(
+        table
+        for r in resolved
+        if r.write.dialect is None
+        for table in (r.table, *r.alternatives)
+        if table and table != "(dynamic)"
+    )
     guarded = dict(resolver.guarded_tables())
     worst: dict[str, Severity] = {}
     for found in findings:
@@ -167,7 +185,7 @@ def summarize_tables(
     summaries = []
     for name in sorted(set(writers) | set(guarded)):
         info = resolver.catalog.lookup(name)
-        column = resolver.config.timestamp_column_for(name)
+        column = resolver.timestamp_column(name, info)
         summaries.append(
             TableSummary(
                 name=name,
@@ -228,19 +246,8 @@ def scan_files(
 
 
 def _worker_count(files: Sequence[SourceFile], jobs: int | None) -> int:
-    if jobs is not None:
-        return max(1, min(jobs, len(files)))
-    if len(files) < PARALLEL_MIN_FILES and sum(f.size for f in files) < PARALLEL_MIN_BYTES:
-        return 1
-    return max(1, min(available_cores(), len(files)))
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), which can be fewer than the machine has."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    big = len(files) >= PARALLEL_MIN_FILES or sum(f.size for f in files) >= PARALLEL_MIN_BYTES
+    return worker_count(len(files), jobs, worth_a_pool=big)
 
 
 def _batches(files: Sequence[SourceFile], count: int) -> list[list[SourceFile]]:
@@ -319,7 +326,9 @@ def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
         parsed = parse_candidate(candidate)
         result.writes.extend(annotate(w, candidate.sites) if annotate else w for w in parsed.writes)
         if not extraction.reverts_schema(candidate):  # DDL in an Alembic downgrade() undoes the upgrade
-            result.facts.extend(parsed.facts)
+            # ... and so does a down section inside one .sql candidate (``-- migrate:down``, ``-- +goose Down``)
+            own = source.relpath
+            result.facts.extend(f for f in parsed.facts if f.relpath != own or not extraction.reverts_line(f.line))
         result.diagnostics.extend(parsed.diagnostics)
         result.statements += parsed.statements
     if extraction.text is not None:

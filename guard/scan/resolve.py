@@ -48,6 +48,9 @@ class Resolver:
         self._guarded: dict[str, Severity] | None = None
 
     def resolve(self, write: WriteStatement) -> ResolvedWrite:
+        if write.dialect is not None:  # another database's table: not in this catalog, never judged
+            column = self.config.timestamp_column
+            return ResolvedWrite(write, write.table, column, None, None, guarded=False, table_known=False)
         if write.entity:
             return self._resolve_entity(write)
         return self._resolve_table(write)

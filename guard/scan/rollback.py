@@ -2,7 +2,7 @@
 
 Migration tools keep the undo of each step next to it: ``rollback/``, ``down/`` or ``revert/`` directories
 (sqitch), ``0042_add_jobs.down.sql`` files (golang-migrate, node-pg-migrate), Flyway's ``U42__undo.sql``, and
-dbmate's ``-- migrate:down`` section at the end of a single file. Replayed like any other DDL they would drop
+dbmate's ``-- migrate:down`` and goose's ``-- +goose Down`` sections. Replayed like any other DDL they would drop
 the very tables the up migrations create, and every write into them would look like a write into an unknown
 table. Their writes are still writes; only their schema facts are ignored.
 """
@@ -17,8 +17,8 @@ _ROLLBACK_DIR_PREFIX = "rollback"
 #: File stems (before ``.sql``) that name a rollback script: ``*.down``, ``*_down``, ``*-rollback``, ``down``.
 _ROLLBACK_STEM_WORDS = ("down", "rollback", "revert", "undo")
 _FLYWAY_UNDO = re.compile(r"^U\d+(?:[._]\d+)*__")  # a file name, not SQL: Flyway's naming scheme
-#: dbmate's marker: what follows it in the file is the rollback.
-DBMATE_DOWN_MARKER = "-- migrate:down"
+#: Markers after which a migration file holds its rollback: dbmate, goose, sql-migrate (case-insensitive).
+DOWN_MARKERS = ("-- migrate:down", "-- +goose down", "-- +migrate down")
 
 
 def is_rollback_path(relpath: str) -> bool:
@@ -41,11 +41,16 @@ def is_rollback_path(relpath: str) -> bool:
 
 
 def down_section_line(text: str) -> int | None:
-    """The line of dbmate's ``-- migrate:down`` marker (on a line of its own), if the file has one."""
-    position = text.find(DBMATE_DOWN_MARKER)
-    while position >= 0:
-        line_start = text.rfind("\n", 0, position) + 1
-        if not text[line_start:position].strip():
-            return text.count("\n", 0, position) + 1
-        position = text.find(DBMATE_DOWN_MARKER, position + 1)
-    return None
+    """The line of a rollback-section marker (``-- migrate:down``, ``-- +goose Down``) on a line of its own."""
+    lowered = text.lower()
+    best: int | None = None
+    for marker in DOWN_MARKERS:
+        position = lowered.find(marker)
+        while position >= 0:
+            line_start = lowered.rfind("\n", 0, position) + 1
+            if not lowered[line_start:position].strip():
+                line = lowered.count("\n", 0, position) + 1
+                best = line if best is None else min(best, line)
+                break
+            position = lowered.find(marker, position + 1)
+    return best

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from guard.model import Finding
-from guard.scan.rules import RULES_BY_CODE, grd900_suppression_reason, grd901_unused_suppression, rule_summary
+from guard.scan.rules import RULES_BY_CODE, grd900_suppression_reason, grd901_unused_suppression
 
 #: The comment markers a suppression may follow when the caller does not say (Python with SQL in strings).
 DEFAULT_MARKERS = ("#", "--")
@@ -97,18 +97,18 @@ def _covers(sup: Suppression, found: Finding) -> bool:
 
 def _missing_reason(sup: Suppression) -> Finding:
     rules = ",".join(sup.rules) or "?"
-    rule = grd900_suppression_reason
+    rule = grd900_suppression_reason.RULE
     return _meta_finding(
-        rule.CODE,
+        rule.code,
         sup,
-        rule.MESSAGE.format(rules=rules, example=f"guard: ignore[{rules}] rows are created now, no source time"),
+        rule.message.format(rules=rules, example=f"guard: ignore[{rules}] rows are created now, no source time"),
     )
 
 
 def _unused(sup: Suppression, code: str) -> Finding:
-    rule = grd901_unused_suppression
+    rule = grd901_unused_suppression.RULE
     known = "" if code in RULES_BY_CODE else f" ({code} is not a guard rule)"
-    return _meta_finding(rule.CODE, sup, rule.MESSAGE.format(rule=code) + known)
+    return _meta_finding(rule.code, sup, rule.message.format(rule=code) + known)
 
 
 def _meta_finding(code: str, sup: Suppression, message: str) -> Finding:
@@ -116,13 +116,13 @@ def _meta_finding(code: str, sup: Suppression, message: str) -> Finding:
     rule = RULES_BY_CODE[code]
     return Finding(
         rule=code,
-        severity=rule.DEFAULT_SEVERITY,
+        severity=rule.severity,
         relpath=sup.relpath,
         line=sup.line,
         column=sup.column,
         table=None,
         message=message,
-        why=rule_summary(rule),
+        why=rule.summary,
         fixable=False,
         fingerprint="",
         end_line=sup.line,

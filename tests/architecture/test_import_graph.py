@@ -119,3 +119,17 @@ def test_guard_and_codemods_have_no_import_cycle() -> None:
     assert len(graph) > 50  # the walk found the package
     found = cycles(graph)
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_the_codemods_build_on_the_patch_helpers_never_the_reverse() -> None:
+    """guard.patch (planner, SQL editing, sites) is imported by the codemods; the planner is handed the patchers."""
+    graph = import_graph()
+    reverse = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if module.startswith("guard.patch")
+        for target in targets
+        if target.startswith("guard.codemods")
+    )
+    assert not reverse, "\n".join(reverse)
+    assert any(t.startswith("guard.patch") for t in graph["guard.codemods.add_timestamp"])

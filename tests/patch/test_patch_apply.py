@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from guard.codemods.patchers import PATCHERS
 from guard.patch.apply import apply_patches, default_backup_dir
 from guard.patch.planner import FilePatch, plan, plan_file
 from guard.patch.site import PatchSite, ValueSource
@@ -26,7 +27,7 @@ def root(tmp_path: Path) -> Path:
 
 def test_apply_writes_atomically_keeps_mode_and_backs_up(root: Path, tmp_path: Path) -> None:
     os.chmod(root / "app.py", 0o640)
-    patch = plan_file(str(root), "app.py", [SITE])
+    patch = plan_file(str(root), "app.py", [SITE], PATCHERS)
     assert patch.changed
     [outcome] = apply_patches(root, [patch], tmp_path / "backup")
     assert outcome.error == ""
@@ -38,7 +39,7 @@ def test_apply_writes_atomically_keeps_mode_and_backs_up(root: Path, tmp_path: P
 
 
 def test_file_changed_since_scan_is_refused(root: Path, tmp_path: Path) -> None:
-    patch = plan_file(str(root), "app.py", [SITE])
+    patch = plan_file(str(root), "app.py", [SITE], PATCHERS)
     (root / "app.py").write_text(SOURCE + "# edited meanwhile\n")
     [outcome] = apply_patches(root, [patch], tmp_path / "backup")
     assert "changed since it was scanned" in outcome.error
@@ -47,7 +48,7 @@ def test_file_changed_since_scan_is_refused(root: Path, tmp_path: Path) -> None:
 
 
 def test_result_that_does_not_parse_is_refused(root: Path, tmp_path: Path) -> None:
-    patch = plan_file(str(root), "app.py", [SITE])
+    patch = plan_file(str(root), "app.py", [SITE], PATCHERS)
     patch.patched = patch.patched.replace("(job[", "((job[")
     [outcome] = apply_patches(root, [patch], tmp_path / "backup")
     assert "would not parse" in outcome.error
@@ -58,7 +59,7 @@ def test_symlink_leading_outside_the_root_is_refused(root: Path, tmp_path: Path)
     outside = tmp_path / "elsewhere.py"
     outside.write_text(SOURCE)
     (root / "linked.py").symlink_to(outside)
-    patch = plan_file(str(root), "linked.py", [PatchSite("linked.py", 2, "jobs", "created_at")])
+    patch = plan_file(str(root), "linked.py", [PatchSite("linked.py", 2, "jobs", "created_at")], PATCHERS)
     assert patch.changed
     [outcome] = apply_patches(root, [patch], tmp_path / "backup")
     assert "outside the root" in outcome.error
@@ -67,11 +68,12 @@ def test_symlink_leading_outside_the_root_is_refused(root: Path, tmp_path: Path)
 
 def test_planner_refuses_files_it_cannot_read_or_parse(root: Path) -> None:
     (root / "broken.py").write_text("def save(:\n")
-    patch = plan_file(str(root), "broken.py", [PatchSite("broken.py", 1, "jobs", "created_at")])
+    patch = plan_file(str(root), "broken.py", [PatchSite("broken.py", 1, "jobs", "created_at")], PATCHERS)
     assert patch.error.startswith("cannot patch the file") and not patch.changed
     assert patch.results[0].unfixable
     (root / "latin1.py").write_bytes(b"# caf\xe9\n")
-    assert "UTF-8" in plan_file(str(root), "latin1.py", [PatchSite("latin1.py", 1, "jobs", "created_at")]).error
+    latin1 = [PatchSite("latin1.py", 1, "jobs", "created_at")]
+    assert "UTF-8" in plan_file(str(root), "latin1.py", latin1, PATCHERS).error
 
 
 def test_unchanged_patches_are_not_written(root: Path, tmp_path: Path) -> None:
@@ -85,8 +87,8 @@ def test_parallel_planning_matches_sequential(tmp_path: Path) -> None:
         relpath = f"m{n}.py"
         (tmp_path / relpath).write_text(SOURCE)
         sites.append(PatchSite(relpath, 2, "jobs", "created_at", values=ValueSource(source_field="createdOn")))
-    sequential = plan(tmp_path, sites, jobs=1)
-    parallel = plan(tmp_path, sites, jobs=2)
+    sequential = plan(tmp_path, sites, PATCHERS, jobs=1)
+    parallel = plan(tmp_path, sites, PATCHERS, jobs=2)
     assert [(p.relpath, p.patched, p.digest) for p in parallel] == [
         (p.relpath, p.patched, p.digest) for p in sequential
     ]
@@ -96,7 +98,7 @@ def test_parallel_planning_matches_sequential(tmp_path: Path) -> None:
 def test_an_existing_backup_is_never_overwritten(root: Path, tmp_path: Path) -> None:
     (tmp_path / "backup").mkdir()
     (tmp_path / "backup" / "app.py").write_text("# the real original\n")
-    patch = plan_file(str(root), "app.py", [SITE])
+    patch = plan_file(str(root), "app.py", [SITE], PATCHERS)
     [outcome] = apply_patches(root, [patch], tmp_path / "backup")
     assert "already exists" in outcome.error
     assert (tmp_path / "backup" / "app.py").read_text() == "# the real original\n"

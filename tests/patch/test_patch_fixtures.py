@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from patch_cases import Case, load_cases
 
-from guard.patch.planner import _patch_text, parse_problem
+from guard.codemods.patchers import PATCHERS
+from guard.patch.planner import parse_problem, patch_text
 
 CASES = load_cases()
 
@@ -13,7 +14,7 @@ CASES = load_cases()
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_fixture(case: Case) -> None:
     source = case.path.read_text(encoding="utf-8")
-    patched, results = _patch_text(case.language, source, list(case.sites))
+    patched, results = patch_text(PATCHERS, case.language, source, case.path.name, list(case.sites))
     [result] = results
     if case.unfixable is not None:
         assert patched == source
@@ -33,7 +34,7 @@ def test_fixture(case: Case) -> None:
 @pytest.mark.parametrize("case", [c for c in CASES if c.expected_path.exists()], ids=lambda c: c.name)
 def test_second_run_changes_nothing(case: Case) -> None:
     expected = case.expected_path.read_text(encoding="utf-8")
-    patched, results = _patch_text(case.language, expected, list(case.expected_sites))
+    patched, results = patch_text(PATCHERS, case.language, expected, case.path.name, list(case.expected_sites))
     assert patched == expected
     assert all(r.already for r in results)
 

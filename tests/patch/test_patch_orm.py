@@ -59,6 +59,7 @@ def test_auto_now_add_and_update_or_create_are_unfixable_with_what_to_change(tmp
 
 
 def test_stale_file_is_refused(tmp_path: Path) -> None:
+    from guard.codemods.patchers import PATCHERS
     from guard.config import load_config
     from guard.patch.apply import apply_patches
     from guard.patch.planner import SiteSelection, plan, sites_from_scan
@@ -68,7 +69,7 @@ def test_stale_file_is_refused(tmp_path: Path) -> None:
     config = load_config(root)
     scanned = scan_for_patch(root, config, jobs=1)
     sites, _ = sites_from_scan(scanned.result, config, SiteSelection())
-    patches = plan(root, sites, jobs=1)
+    patches = plan(root, sites, PATCHERS, jobs=1)
     target = root / "app/orm_writes.py"
     target.write_text(target.read_text() + "\n# edited meanwhile\n")
     outcomes = {o.relpath: o for o in apply_patches(root, patches, tmp_path / "backup")}

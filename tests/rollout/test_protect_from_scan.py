@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
 from guard.cli import cli
+from guard.db import migrate
 from guard.db.history import planned_modes
+from guard.db.operations import GuardSettings, GuardTableOp
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "titan"
 FOUND = [
@@ -95,3 +98,21 @@ def test_a_clean_scan_writes_nothing(tmp_path: Path) -> None:
     result = guard("protect", "--from-scan", str(clean), "--migrations-dir", str(tmp_path / "m"))
     assert result.exit_code == 0 and "nothing to protect" in result.stdout
     assert not (tmp_path / "m").exists()
+
+
+def test_dsn_adds_the_database_guard_state_and_refuses_missing_tables(warehouse: str, tmp_path: Path) -> None:
+    # the warehouse lacks titan.trust_audit (created by the example's Alembic migration) and already guards invoices
+    migrate.upgrade(warehouse)
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute(GuardTableOp("titan.invoices", GuardSettings(mode="audit")).to_sql())
+    migrations = tmp_path / "migrations"
+    args = ["protect", "--repo", str(EXAMPLE), "--migrations-dir", str(migrations), "--dsn", warehouse]
+    result = guard(*args)
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  titan.")}
+    assert "refused: table 'titan.trust_audit' not found" in lines["titan.trust_audit"]
+    assert lines["titan.invoices"].endswith("already guarded in audit mode")  # by the database: no second guard
+    assert planned_modes(migrations) == {t: "audit" for t in FOUND if t not in ("titan.trust_audit", "titan.invoices")}
+    changed = guard(*args, "--mode", "enforce")
+    assert "audit -> enforce" in changed.stdout.split("titan.invoices", 1)[1].splitlines()[0]
+    assert planned_modes(migrations)["titan.invoices"] == "enforce"

@@ -6,7 +6,8 @@ import ast
 
 import pytest
 
-from guard.scan.dialects import dialect_of_module, foreign_dialect
+from guard.scan.frontends.python.dialect import dialect_of_module
+from guard.scan.sql.dialects import foreign_dialect
 
 CLICKHOUSE_DDL = """CREATE TABLE IF NOT EXISTS analytics.events
 (

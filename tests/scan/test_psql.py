@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from guard.model import SqlCandidate, WriteStatement
-from guard.scan.psql import may_be_psql, read_psql
+from guard.scan.frontends.sql.psql import may_be_psql, read_psql
 from guard.scan.sql.parse import parse_candidate
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql" / "psql"
@@ -110,3 +110,45 @@ def test_pg_dump_copy_blocks_are_still_blanked() -> None:
     assert "2020-01-01" not in script.text and "connect" not in script.text
     writes, _ = writes_of(text)
     assert [(w.line, w.kind, w.table) for w in writes] == [(1, "copy", "public.jobs"), (5, "insert", "x")]
+
+
+def test_includes_inside_the_tree_are_followed_when_nothing_else_reads_them(tmp_path: Path) -> None:
+    from guard.scan.frontends.sql import FRONTEND
+
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "seed" / "jobs.inc").write_text("INSERT INTO jobs (st_id) VALUES (1);\n")
+    (tmp_path / "seed" / "roles.sql").write_text("INSERT INTO roles (name) VALUES ('ops');\n")  # scanned on its own
+    (tmp_path / "run.sql").write_text("\\ir seed/jobs.inc\n\\i seed/roles.sql\n\\i ../outside.inc\n")
+    (tmp_path.parent / "outside.inc").write_text("INSERT INTO outside (a) VALUES (1);\n")
+    extraction = FRONTEND.reader(str(tmp_path), ["run.sql", "seed/roles.sql"]).extract(
+        "run.sql", (tmp_path / "run.sql").read_bytes()
+    )
+    found = [(w.relpath, w.line, w.table) for c in extraction.candidates for w in parse_candidate(c).writes]
+    assert found == [("seed/jobs.inc", 1, "jobs")]
+
+
+def test_goose_and_dbmate_down_sections_are_not_schema() -> None:
+    from guard.scan.frontends.sql import FRONTEND
+
+    text = (
+        "-- +goose Up\nCREATE TABLE jobs (id int, created_at timestamptz DEFAULT now());\n"
+        "-- +goose Down\nDROP TABLE jobs;\n"
+    )
+    extraction = FRONTEND.reader("", []).extract("db/0001_jobs.sql", text.encode())
+    assert extraction.reverted_lines == ((3, 5),)
+    (candidate,) = extraction.candidates
+    facts = parse_candidate(candidate).facts
+    assert [(f.action, extraction.reverts_line(f.line)) for f in facts] == [("create", False), ("drop_table", True)]
+
+
+def test_a_goose_migration_keeps_its_table_in_the_catalog(tmp_path: Path) -> None:
+    from guard.config import Config
+    from guard.scan.engine import scan
+
+    (tmp_path / "0001_jobs.sql").write_text(
+        "-- migrate:up\nCREATE TABLE jobs (id int, created_at timestamptz DEFAULT now());\n\n"
+        "-- migrate:down\nDROP TABLE jobs;\n"
+    )
+    (tmp_path / "load.sql").write_text("INSERT INTO jobs (id) VALUES (1);\n")
+    result = scan(tmp_path, Config(), jobs=1)
+    assert [(f.rule, f.relpath) for f in result.findings] == [("GRD001", "load.sql")]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from guard.scan.pynewer import UNKNOWN_FIELD, downgrade_source
+from guard.scan.frontends.python.newer import UNKNOWN_FIELD, downgrade_source
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "python" / "newer" / "pep701_loader.py"
 OLD_GRAMMAR = sys.version_info < (3, 12)

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from guard.model import Diagnostic, Finding, ResolvedWrite, ScanResult, Severity, TableSummary, WriteStatement
 from guard.report import json_report, markdown, sarif, terminal
-from guard.scan.rules import ALL_RULES
+from guard.scan.rules import RULES
 
 #: Shipped as package data, so other tools can validate against the installed copy.
 CONTRACT_SCHEMA = resources.files("guard").joinpath("schemas/scan-result.schema.json")
@@ -173,7 +173,7 @@ def test_sarif_validates_against_the_official_schema() -> None:
     jsonschema.Draft4Validator(_official_sarif_schema()).validate(log)
     run = log["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [rule.CODE for rule in ALL_RULES]
+    assert [r["id"] for r in rules] == [rule.code for rule in RULES]
     assert all(r["helpUri"].endswith(f"/docs/rules/{r['id']}.md") for r in rules)
     first = run["results"][0]
     assert first["ruleId"] == "GRD001" and rules[first["ruleIndex"]]["id"] == "GRD001"

@@ -39,7 +39,11 @@ class FileExtraction:
 
     def reverts_schema(self, candidate: SqlCandidate) -> bool:
         """Whether ``candidate`` sits where DDL undoes the schema (its facts are not the schema)."""
-        return any(first <= candidate.line <= last for first, last in self.reverted_lines)
+        return self.reverts_line(candidate.line)
+
+    def reverts_line(self, line: int) -> bool:
+        """Whether ``line`` lies where DDL undoes the schema (a ``downgrade()``, a ``-- migrate:down`` section)."""
+        return any(first <= line <= last for first, last in self.reverted_lines)
 
 
 class FileReader(Protocol):

@@ -1,14 +1,18 @@
-"""What every rule shares: the context it is judged in and how a verdict becomes a :class:`Finding`.
+"""What every rule shares: the :class:`Rule` protocol, the context a rule is judged in, and how a verdict becomes a
+:class:`Finding`.
 
-A rule module exposes ``CODE``, ``NAME``, ``MESSAGE`` (one-line template), ``DEFAULT_SEVERITY``, ``FIXABLE``
-and, for rules about writes, ``check(resolved, ctx) -> Finding | None``. The module docstring is the rule's
-long description (it feeds SARIF ``help`` and mirrors ``docs/rules/<CODE>.md``).
+A rule is one module exporting ``RULE``, an object satisfying :class:`Rule` (guard's rules use
+:class:`RuleModule`): a stable ``code``, a ``name``, a one-line ``message`` template, a default ``severity``,
+whether ``guard patch`` can fix its findings (``fixable``, which is what drives the patcher), and, for rules about
+writes, ``check(resolved, ctx) -> Finding | None``. The module docstring is the rule's long description (it feeds
+SARIF ``help`` and mirrors ``docs/rules/<CODE>.md``). Rules register in one list, ``guard.scan.rules.RULES``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from guard.config import Config
 from guard.model import Evidence, Finding, ResolvedWrite, Severity, WriteStatement
@@ -41,6 +45,63 @@ class RuleContext:
     def why_for(self, table: str | None, fallback: str = GENERIC_WHY) -> str:
         table_cfg = self.config.table(table) if table else None
         return table_cfg.why if table_cfg and table_cfg.why else fallback
+
+
+class Rule(Protocol):
+    """What the engine, the reports, the suppressions and the patcher know about a rule."""
+
+    @property
+    def code(self) -> str: ...  # stable: GRD001
+
+    @property
+    def name(self) -> str: ...  # kebab-case: timestamp-left-to-default
+
+    @property
+    def message(self) -> str: ...  # one-line template
+
+    @property
+    def severity(self) -> Severity: ...  # the default severity (config and evidence may change a finding's)
+
+    @property
+    def fixable(self) -> bool: ...  # guard patch can fix its findings
+
+    @property
+    def judges_writes(self) -> bool: ...  # check() judges writes (False: raised by the suppression machinery)
+
+    @property
+    def summary(self) -> str: ...  # one line
+
+    @property
+    def description(self) -> str: ...  # the long description (the rule module's docstring)
+
+    def check(self, resolved: ResolvedWrite, ctx: RuleContext) -> Finding | None: ...
+
+
+Check = Callable[[ResolvedWrite, "RuleContext"], "Finding | None"]
+
+
+@dataclass(frozen=True)
+class RuleModule:
+    """A :class:`Rule` written as a module: its docstring, its constants and its ``check`` function."""
+
+    code: str
+    name: str
+    message: str
+    severity: Severity
+    fixable: bool
+    description: str
+    judge: Check | None = None
+
+    @property
+    def judges_writes(self) -> bool:
+        return self.judge is not None
+
+    @property
+    def summary(self) -> str:
+        return self.description.strip().partition("\n")[0]
+
+    def check(self, resolved: ResolvedWrite, ctx: RuleContext) -> Finding | None:
+        return self.judge(resolved, ctx) if self.judge is not None else None
 
 
 def kind_label(write: WriteStatement) -> str:

@@ -73,3 +73,14 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         why=ctx.why_for(resolved.table),
         fixable=FIXABLE and not write.dynamic and not write.best_effort and resolved.default_kind not in OVERWRITES,
     )
+
+
+RULE = base.RuleModule(
+    code=CODE,
+    name=NAME,
+    message=MESSAGE,
+    severity=DEFAULT_SEVERITY,
+    fixable=FIXABLE,
+    description=__doc__ or "",
+    judge=check,
+)

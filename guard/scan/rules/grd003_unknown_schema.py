@@ -70,3 +70,14 @@ def _unknown_model(resolved: ResolvedWrite) -> Finding | None:
         why="model unknown: keep the model definitions in the scanned tree, or pass --dsn and list the table",
         fixable=FIXABLE,
     )
+
+
+RULE = base.RuleModule(
+    code=CODE,
+    name=NAME,
+    message=MESSAGE,
+    severity=DEFAULT_SEVERITY,
+    fixable=FIXABLE,
+    description=__doc__ or "",
+    judge=check,
+)

@@ -62,3 +62,14 @@ def _candidates_hint(candidates: list[str]) -> str:
         return f" (probably {candidates[0]}, which is guarded)"
     shown = ", ".join(candidates[:3]) + (", ..." if len(candidates) > 3 else "")
     return f" (may be one of {len(candidates)} guarded tables: {shown})"
+
+
+RULE = base.RuleModule(
+    code=CODE,
+    name=NAME,
+    message=MESSAGE,
+    severity=DEFAULT_SEVERITY,
+    fixable=FIXABLE,
+    description=__doc__ or "",
+    judge=check,
+)

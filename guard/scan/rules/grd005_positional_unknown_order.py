@@ -40,3 +40,14 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         why=ctx.why_for(resolved.table),
         fixable=FIXABLE,
     )
+
+
+RULE = base.RuleModule(
+    code=CODE,
+    name=NAME,
+    message=MESSAGE,
+    severity=DEFAULT_SEVERITY,
+    fixable=FIXABLE,
+    description=__doc__ or "",
+    judge=check,
+)

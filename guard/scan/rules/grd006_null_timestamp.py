@@ -34,7 +34,7 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
     return base.finding(
         CODE,
         resolved,
-        severity=ctx.severity_for(resolved.table),
+        severity=ctx.severity_for(resolved.table, resolved.evidence),
         message=MESSAGE.format(column=resolved.timestamp_column, placeholder=placeholder),
         why=ctx.why_for(resolved.table),
         fixable=FIXABLE,
@@ -58,3 +58,14 @@ def is_null(value: str | None) -> bool:
     while isinstance(node, dict) and "TypeCast" in node:
         node = node["TypeCast"].get("arg")
     return isinstance(node, dict) and node.get("A_Const", {}).get("isnull", False) is True
+
+
+RULE = base.RuleModule(
+    code=CODE,
+    name=NAME,
+    message=MESSAGE,
+    severity=DEFAULT_SEVERITY,
+    fixable=FIXABLE,
+    description=__doc__ or "",
+    judge=check,
+)

@@ -54,3 +54,14 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         why=ctx.why_for(resolved.table),
         fixable=FIXABLE and not write.dynamic and not write.best_effort and write.columns is not None,
     )
+
+
+RULE = base.RuleModule(
+    code=CODE,
+    name=NAME,
+    message=MESSAGE,
+    severity=DEFAULT_SEVERITY,
+    fixable=FIXABLE,
+    description=__doc__ or "",
+    judge=check,
+)

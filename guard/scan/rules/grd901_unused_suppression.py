@@ -8,9 +8,21 @@ regressions, so they are reported; delete the comment or move it onto the statem
 from __future__ import annotations
 
 from guard.model import Severity
+from guard.scan.rules import base
 
 CODE = "GRD901"
 NAME = "unused-suppression"
 MESSAGE = "suppression of {rule} matches no finding on this statement; remove it"
 DEFAULT_SEVERITY = Severity.LOW
 FIXABLE = False
+
+
+RULE = base.RuleModule(
+    code=CODE,
+    name=NAME,
+    message=MESSAGE,
+    severity=DEFAULT_SEVERITY,
+    fixable=FIXABLE,
+    description=__doc__ or "",
+    judge=None,
+)

@@ -4,19 +4,85 @@ First decide whether it is SQL at all: application strings such as ``"Insert int
 with a keyword but are prose, and must produce nothing (no write, no diagnostic). The decision looks at the
 scanner's tokens for the shape of a statement (``INSERT INTO name (`` / ``VALUES`` / ``SELECT``...).
 
-SQL that pglast rejects is handed to sqlglot (postgres dialect), which is more lenient (it reads MySQL's
-``ON DUPLICATE KEY UPDATE``, for instance) and can still tell the target table and columns.
+SQL that pglast rejects is read by sqlglot (:mod:`.dialects`): as PostgreSQL when nothing in it betrays another
+database (sqlglot is more lenient and can still tell the target table and columns), else in the dialect it is
+written in, and its writes carry that dialect.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from guard.model import HOLE_PREFIX, WriteStatement
+from guard.scan.sql.dialects import SqlglotReading
 from guard.scan.sql.text import Unit, names_a_hole
 
 _WORD_KINDS = frozenset({"IDENT", "UIDENT"})
+_WRITE_KEYWORDS = frozenset({"INSERT", "COPY", "MERGE"})
+#: Words between CREATE/ALTER/DROP and the kind of object (scanner token names).
+_DDL_MODIFIERS = frozenset(
+    {
+        "OR",
+        "REPLACE",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "GLOBAL",
+        "LOCAL",
+        "MATERIALIZED",
+        "UNIQUE",
+        "RECURSIVE",
+        "TRUSTED",
+        "PROCEDURAL",
+        "CONSTRAINT",
+        "DEFAULT",
+        "IF_P",
+        "NOT",
+        "EXISTS",
+        "CONCURRENTLY",
+    }
+)
+#: The kinds of object DDL statements name (scanner token names).
+_DDL_OBJECTS = frozenset(
+    {
+        "TABLE",
+        "INDEX",
+        "VIEW",
+        "SCHEMA",
+        "FUNCTION",
+        "PROCEDURE",
+        "TRIGGER",
+        "TYPE_P",
+        "EXTENSION",
+        "SEQUENCE",
+        "DATABASE",
+        "ROLE",
+        "USER",
+        "DOMAIN_P",
+        "POLICY",
+        "RULE",
+        "AGGREGATE",
+        "OPERATOR",
+        "CAST",
+        "COLLATION",
+        "PUBLICATION",
+        "SUBSCRIPTION",
+        "SERVER",
+        "STATISTICS",
+        "TABLESPACE",
+        "EVENT",
+        "LANGUAGE",
+        "CONVERSION_P",
+        "ACCESS",
+        "FOREIGN",
+        "TEXT_P",
+        "TRANSFORM",
+        "GROUP_P",
+        "COLUMN",
+        "ROUTINE",
+        "OWNED",
+    }
+)
 _INSERT_BODY_STARTS = frozenset({"ASCII_40", "VALUES", "SELECT", "DEFAULT", "OVERRIDING", "WITH", "TABLE"})
 _COPY_NEXT = frozenset({"ASCII_40", "FROM", "TO"})
 _DELETE_NEXT = frozenset({"WHERE", "USING", "RETURNING"})
@@ -32,7 +98,8 @@ def has_statement_shape(unit: Unit, first: int, last: int) -> bool:
     names = [token.name for token in tokens]
     lead = names[0]
     if lead in ("INSERT", "MERGE"):
-        return len(names) > 1 and names[1] == "INTO" and _insert_shape(unit, first + 2, last)
+        into = _into_index(unit, first, last)
+        return into is not None and _insert_shape(unit, into + 1, last)
     if lead == "COPY":
         after = _after_name(unit, first + 1, last, alias=False)
         return after is not None and after <= last and unit.sql.tokens[after].name in _COPY_NEXT
@@ -50,11 +117,31 @@ def has_statement_shape(unit: Unit, first: int, last: int) -> bool:
         return _is_name(unit, first + at) and len(names) > at + 1 and names[at + 1] in ("AS", "ASCII_40")
     if lead == "VALUES":
         return len(names) > 1 and names[1] == "ASCII_40"
-    if lead in ("CREATE", "ALTER", "DROP", "TRUNCATE"):
-        return len(tokens) > 2 and tokens[1].kind != "NO_KEYWORD"
+    if lead == "TRUNCATE":
+        return len(tokens) > 1 and _is_name(unit, first + 1)
+    if lead in ("CREATE", "ALTER", "DROP"):
+        # DDL names what it creates right after its modifiers; a UI label ("Create New Role") does not
+        index = 1
+        while index < len(names) and names[index] in _DDL_MODIFIERS:
+            index += 1
+        return len(names) > index + 1 and names[index] in _DDL_OBJECTS
     if lead == "DO":
         return len(names) > 1 and names[1] == "SCONST"
     return False
+
+
+def _into_index(unit: Unit, first: int, last: int) -> int | None:
+    """Index of the ``INTO`` of ``INSERT INTO``, also after SQLite's ``OR REPLACE``/``OR IGNORE`` and MySQL's
+    ``IGNORE`` (statements another dialect reads)."""
+    tokens = unit.sql.tokens
+    for skip in (1, 2, 3):
+        at = first + skip
+        if at > last:
+            return None
+        if tokens[at].name == "INTO":
+            between = {unit.sql.word(index).upper() for index in range(first + 1, at)}
+            return at if between <= {"OR", "REPLACE", "IGNORE", "ABORT", "FAIL", "ROLLBACK"} else None
+    return None
 
 
 def _is_name(unit: Unit, index: int) -> bool:
@@ -90,18 +177,24 @@ def _insert_shape(unit: Unit, index: int, last: int) -> bool:
 
 
 def hole_write(unit: Unit, first: int, last: int, context: str) -> WriteStatement | None:
-    """An ``INSERT INTO`` whose interpolated parts (holes) broke the grammar: what its tokens still tell.
+    """An ``INSERT INTO`` whose interpolated parts (holes) broke the grammar, or that another database reads:
+    what its tokens still tell.
 
     ``f"INSERT INTO {table} {columns_sql} VALUES ..."`` cannot be parsed, yet it is a write the dynamic-SQL
     rule must report for review. The target and column list are read from the tokens; the write is marked
     dynamic and ``parser="textual"``.
     """
     sql = unit.sql
-    if last - first < 2 or sql.tokens[first].name != "INSERT" or sql.tokens[first + 1].name != "INTO":
+    if last - first < 2 or sql.tokens[first].name != "INSERT":
         return None
-    if not any(sql.word(index).startswith(HOLE_PREFIX) for index in range(first, last + 1)):
+    into = _into_index(unit, first, last)
+    if into is None:
         return None
-    index = first + 2
+    # another database's INSERT (clickhouse-driver's "INSERT INTO t (a, b) VALUES" + rows) is listed as it is
+    foreign = unit.candidate.dialect is not None
+    if not foreign and not any(sql.word(index).startswith(HOLE_PREFIX) for index in range(first, last + 1)):
+        return None
+    index = into + 1
     parts = [sql.word(index)]
     index += 1
     while index + 1 <= last and sql.tokens[index].name == "ASCII_46":
@@ -117,20 +210,22 @@ def hole_write(unit: Unit, first: int, last: int, context: str) -> WriteStatemen
             index += 1
         columns = tuple(names)
     line, column = unit.position(sql.tokens[first].start)
+    table = ".".join(_fold_word(part) for part in parts)
     return WriteStatement(
         relpath=unit.candidate.relpath,
         line=line,
         column=column,
         kind="insert",
-        table=".".join(_fold_word(part) for part in parts),
+        table=table,
         columns=columns,
         sql=unit.source_tokens(first, last),
-        dynamic=True,
+        dynamic=not foreign or names_a_hole(table, columns),
         best_effort=unit.candidate.best_effort,
         parser="textual",
         origin=unit.origin,
         context=context,
         end_line=unit.line(sql.tokens[last].end),
+        dialect=unit.candidate.dialect,
     )
 
 
@@ -140,33 +235,40 @@ def _fold_word(word: str) -> str:
     return word.lower()
 
 
-def sqlglot_writes(unit: Unit, first: int, last: int, context: str) -> list[WriteStatement] | None:
-    """Writes in a statement read with sqlglot; None when sqlglot cannot read it either."""
-    import sqlglot
+def sqlglot_writes(unit: Unit, first: int, last: int, context: str, reading: SqlglotReading) -> list[WriteStatement]:
+    """Writes in a statement sqlglot read (``reading``), marked with its dialect when it is not PostgreSQL."""
     from sqlglot import exp
 
-    # sqlglot logs a warning for each statement it can only keep as an opaque "Command"; guard treats those
-    # as unreadable itself (and says so in a diagnostic), so the warning is noise on the user's terminal.
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)
-    tokens = unit.sql.tokens
-    text = unit.sql.text[tokens[first].start : tokens[last].end + 1]
-    try:
-        trees = sqlglot.parse(text, read="postgres")
-    except Exception:
-        return None
-    statements = [tree for tree in trees if tree is not None]
-    if not statements or len(statements) != len(trees) or any(isinstance(tree, exp.Command) for tree in statements):
-        return None
     writes: list[WriteStatement] = []
-    for tree in statements:
+    for tree in reading.trees:
         for node in tree.find_all(exp.Insert, exp.Copy):
             if isinstance(node, exp.Copy) and not node.args.get("kind"):
                 continue  # COPY ... TO is a read
-            writes.append(_sqlglot_write(unit, first, last, context, node))
+            writes.append(_sqlglot_write(unit, first, last, context, node, reading.dialect))
     return writes
 
 
-def _sqlglot_write(unit: Unit, first: int, last: int, context: str, node: Any) -> WriteStatement:
+def statement_text(unit: Unit, first: int, last: int) -> str:
+    tokens = unit.sql.tokens
+    return unit.sql.text[tokens[first].start : tokens[last].end + 1]
+
+
+def write_keyword(unit: Unit, first: int, last: int) -> int:
+    """Index of the statement's own write keyword (``INSERT``/``COPY``/``MERGE`` outside brackets, so after a
+    ``WITH`` list), where the write is reported; the first token when there is none."""
+    depth = 0
+    for index in range(first, last + 1):
+        name = unit.sql.tokens[index].name
+        if name in ("ASCII_40", "ASCII_91"):
+            depth += 1
+        elif name in ("ASCII_41", "ASCII_93"):
+            depth -= 1
+        elif depth == 0 and name in _WRITE_KEYWORDS:
+            return index
+    return first
+
+
+def _sqlglot_write(unit: Unit, first: int, last: int, context: str, node: Any, dialect: str | None) -> WriteStatement:
     from sqlglot import exp
 
     target = node.this
@@ -195,7 +297,7 @@ def _sqlglot_write(unit: Unit, first: int, last: int, context: str, node: Any) -
             kind = "upsert"
             on_conflict = "nothing" if conflict.args.get("nothing") else "update"
     keys = list(columns) if columns is not None else [f"#{n}" for n in range(1, max(len(values), width or 0) + 1)]
-    line, column = unit.position(unit.sql.tokens[first].start)
+    line, column = unit.position(unit.sql.tokens[write_keyword(unit, first, last)].start)
     return WriteStatement(
         relpath=unit.candidate.relpath,
         line=line,
@@ -214,6 +316,7 @@ def _sqlglot_write(unit: Unit, first: int, last: int, context: str, node: Any) -
         origin=unit.origin,
         context=context,
         end_line=unit.line(unit.sql.tokens[last].end),
+        dialect=dialect,
     )
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from guard.model import Diagnostic, SchemaFact, SqlCandidate, WriteStatement
+from guard.model import HOLE_PREFIX, Diagnostic, SchemaFact, SqlCandidate, WriteStatement
 from guard.scan.sql.bodies import parse_body, routine_label
 from guard.scan.sql.ddl import facts_in_statement
-from guard.scan.sql.fallback import has_statement_shape, hole_write, sqlglot_writes
+from guard.scan.sql.dialects import created_tables, read_statement
+from guard.scan.sql.fallback import has_statement_shape, hole_write, sqlglot_writes, statement_text, write_keyword
 from guard.scan.sql.placeholders import rewrite_placeholders
 from guard.scan.sql.text import Locator, SqlText, Statement, Unit, error_details
 from guard.scan.sql.writes import writes_in_statement
@@ -47,8 +48,30 @@ def parse_candidate(candidate: SqlCandidate) -> ParsedCandidate:
         message = f"guard could not analyse this SQL ({type(exc).__name__}: {exc}); please report it"
         parser.result.diagnostics.append(Diagnostic(candidate.relpath, candidate.line, "parse-error", message))
     result = parser.result
+    _foreign_targets(candidate, parser.foreign_tables, result)
     result.writes.sort(key=lambda write: (write.line, write.column))
     return result
+
+
+def _foreign_targets(candidate: SqlCandidate, foreign_tables: dict[str, str], result: ParsedCandidate) -> None:
+    """Writes sent to another database are marked with its dialect.
+
+    When the code says so (the candidate's dialect, from the Python client), every write is, and the
+    candidate's DDL is not the PostgreSQL schema, nor is SQL Postgres cannot read a problem worth reporting.
+    When the text says so (ClickHouse DDL in a ``.sql`` file), writes into the tables that foreign DDL created
+    in the same text are foreign too, even those Postgres' parser happens to accept.
+    """
+    if candidate.dialect is not None:
+        result.writes[:] = [replace(write, dialect=write.dialect or candidate.dialect) for write in result.writes]
+        result.facts.clear()
+        result.diagnostics[:] = [d for d in result.diagnostics if d.kind != "unparsed-sql"]
+        return
+    if not foreign_tables:
+        return
+    for index, write in enumerate(result.writes):
+        dialect = foreign_tables.get((write.table or "").lower())
+        if dialect is not None and write.dialect is None:
+            result.writes[index] = replace(write, dialect=dialect)
 
 
 def _identity(offset: int) -> int:
@@ -75,6 +98,8 @@ class _CandidateParser:
         self.candidate = candidate
         self.locator = Locator(candidate)
         self.result = ParsedCandidate()
+        #: table -> dialect, for tables created by another database's DDL in this candidate
+        self.foreign_tables: dict[str, str] = {}
 
     def parse_unit(
         self, text: str, to_source: Callable[[int], int], origin: str, context: str, top_level: bool = False
@@ -200,16 +225,37 @@ class _CandidateParser:
         """
         if not has_statement_shape(unit, first, last):
             return 0
-        writes = sqlglot_writes(unit, first, last, unit.context)
-        if writes is not None:
-            self.result.writes.extend(writes)
+        text = statement_text(unit, first, last)
+        reading = read_statement(text, probe_other_dialects=HOLE_PREFIX not in text)
+        if reading is not None:
+            self.result.writes.extend(sqlglot_writes(unit, first, last, unit.context, reading))
+            if reading.dialect is not None:
+                for table in created_tables(reading):
+                    self.foreign_tables[table.lower()] = reading.dialect
             return 1
         dynamic = hole_write(unit, first, last, unit.context)
         if dynamic is not None:
             self.result.writes.append(dynamic)
             return 1
-        line = unit.line(max(where, unit.sql.tokens[first].start))
-        keyword = unit.sql.word(first).upper()
-        message = f"cannot parse this {keyword} statement: {reason}"
-        self.result.diagnostics.append(Diagnostic(self.candidate.relpath, line, "unparsed-sql", message))
+        self.result.diagnostics.append(self._unparsed(unit, first, last, reason, where))
         return 1
+
+    def _unparsed(self, unit: Unit, first: int, last: int, reason: str, where: int) -> Diagnostic:
+        """The diagnostic for SQL nobody could read; it says so when the text looked like a write."""
+        sql = unit.sql
+        anchor = write_keyword(unit, first, last)
+        if sql.tokens[anchor].name not in ("INSERT", "COPY", "MERGE"):  # a write nested in a CTE
+            nested = [
+                i for i in range(first, last) if sql.tokens[i].name == "INSERT" and sql.tokens[i + 1].name == "INTO"
+            ]
+            anchor = nested[0] if nested else anchor
+        is_write = sql.tokens[anchor].name in ("INSERT", "COPY", "MERGE")
+        keyword = sql.word(anchor if is_write else first).upper()
+        line = unit.line(max(where, sql.tokens[first].start))  # where the parser stopped: what to fix
+        if is_write:
+            started = unit.line(sql.tokens[anchor].start)
+            at = f" (line {started})" if started != line else ""
+            message = f"cannot parse this {keyword} statement{at}, so a write may be lost here: {reason}"
+        else:
+            message = f"cannot parse this {keyword} statement: {reason}"
+        return Diagnostic(self.candidate.relpath, line, "unparsed-sql", message, f"{keyword} statement", is_write)

@@ -2,7 +2,9 @@
 
 Application code hands SQL to drivers in several parameter styles: ``%s``/``%(name)s`` (psycopg, pyformat),
 ``:name`` (SQLAlchemy ``text()``, psql variables), ``?`` (qmark), ``$1`` (asyncpg, already Postgres syntax).
-Postgres' own grammar only knows ``$n``, so before parsing every placeholder is rewritten to ``$n``.
+Postgres' own grammar only knows ``$n``, so before parsing every placeholder is rewritten to ``$n``. A
+``str.format`` field left in a plain string (``"INSERT INTO {table} ..."`` formatted in another function) is a
+value only known at run time: it becomes a hole identifier, like an f-string's field.
 
 The rewrite works on the tokens of Postgres' scanner (``pglast.parser.scan``), never on raw text, so a ``%s``
 or ``:name`` inside a string literal, a comment or a dollar-quoted body is left alone, and ``::`` casts, ``:=``
@@ -17,6 +19,8 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from guard.model import HOLE_PREFIX
 
 #: Comparison operators the scanner glues to a following ``?`` (``a=?`` scans as the operator ``=?``).
 _COMPARISON_PREFIXES = frozenset({"=", "<", ">", "<=", ">=", "<>", "!="})
@@ -76,7 +80,7 @@ def rewrite_placeholders(text: str, tokens: Sequence[Any] | None = None) -> Rewr
     ``tokens`` are the scanner tokens of ``text`` (pass them when already computed); when the text cannot be
     scanned at all (an unterminated quote), it is returned unchanged: the parser will then report the problem.
     """
-    if "%" not in text and ":" not in text and "?" not in text:
+    if "%" not in text and ":" not in text and "?" not in text and "{" not in text:
         return Rewritten(text, OffsetMap(), 0)
     if tokens is None:
         from pglast.parser import scan
@@ -85,7 +89,7 @@ def rewrite_placeholders(text: str, tokens: Sequence[Any] | None = None) -> Rewr
             tokens = scan(text)
         except Exception:
             return Rewritten(text, OffsetMap(), 0)
-    spans = placeholder_spans(text, tokens)
+    spans = placeholder_spans(text, tokens, format_fields=True)
     if not spans:
         return Rewritten(text, OffsetMap(), 0)
     pieces: list[str] = []
@@ -130,7 +134,12 @@ def _shifted_tokens(tokens: Sequence[Any], spans: list[tuple[int, int, str | Non
                 if tokens[position].end >= end:
                     return None
                 position += 1
-            name = "PARAM" if replacement is None else f"ASCII_{ord(replacement)}"  # "%%" -> "%"
+            if replacement is None:
+                name = "PARAM"
+            elif len(replacement) == 1:
+                name = f"ASCII_{ord(replacement)}"  # "%%" -> "%"
+            else:
+                name = "IDENT"  # a format field's hole
             shifted.append(Token(new_start, new_start + length - 1, name, "NO_KEYWORD"))
             delta += length - (end - start)
             span_index += 1
@@ -148,11 +157,15 @@ def _param_length(text: str, start: int) -> int:
     return end - start
 
 
-def placeholder_spans(text: str, tokens: Sequence[Any]) -> list[tuple[int, int, str | None]]:
+def placeholder_spans(
+    text: str, tokens: Sequence[Any], format_fields: bool = False
+) -> list[tuple[int, int, str | None]]:
     """``(start, end, replacement)`` of each driver placeholder (end exclusive); replacement None means ``$n``.
 
     ``tokens`` are pglast scanner tokens of ``text``. Native ``$n`` parameters are not listed (Postgres parses
-    them); ``%%`` is listed with replacement ``"%"``. ``guard patch`` classifies the same spans by their text.
+    them); ``%%`` is listed with replacement ``"%"``; with ``format_fields``, ``str.format`` fields are listed with
+    a hole identifier as replacement. ``guard patch`` classifies the same spans (driver placeholders only) by
+    their text.
     """
     spans: list[tuple[int, int, str | None]] = []
     bracket_depth = 0
@@ -178,8 +191,29 @@ def placeholder_spans(text: str, tokens: Sequence[Any]) -> list[tuple[int, int, 
                 continue
         elif name == "Op" and text[token.end] == "?":
             _qmark(text, tokens, index, spans)
+        elif format_fields and name == "UNKNOWN" and text[token.start] == "{":
+            consumed = _format_field(text, tokens, index, spans)
+            if consumed:
+                index += consumed
+                continue
         index += 1
     return spans
+
+
+def _format_field(text: str, tokens: Sequence[Any], index: int, spans: list[tuple[int, int, str | None]]) -> int:
+    """Record a ``str.format``/``sql.SQL().format`` field (``{table}``, ``{}``, ``{0}``, ``{col!r}``) left in a
+    plain string that is formatted elsewhere: a value known only at run time, so a hole (an identifier that
+    parses where a table, column or value goes). Returns how many tokens were consumed."""
+    last = min(index + 6, len(tokens) - 1)
+    for close in range(index + 1, last + 1):
+        if tokens[close].start != tokens[close - 1].end + 1:
+            return 0  # a field name holds no blanks
+        if tokens[close].name == "UNKNOWN" and text[tokens[close].start] == "}":
+            inside = text[tokens[index].start + 1 : tokens[close].start]
+            name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in inside.split("!")[0].split(":")[0])
+            spans.append((tokens[index].start, tokens[close].end + 1, f"{HOLE_PREFIX}fmt_{name}"))
+            return close - index + 1
+    return 0
 
 
 def _pyformat(text: str, tokens: Sequence[Any], index: int, spans: list[tuple[int, int, str | None]]) -> int:

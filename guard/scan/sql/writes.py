@@ -274,7 +274,7 @@ def _build(
     keys = list(columns) if columns is not None else _positional_keys(shape)
     column_values = tuple(zip(keys, shape.values, strict=False))  # keys may outnumber values
     default_keys = tuple(keys[index] for index in sorted(shape.defaults) if index < len(keys))
-    line, column = unit.position(sql.tokens[first].start)
+    line, column = unit.position(sql.tokens[_keyword(statement, first, keyword, relation)].start)
     end_line = unit.line(sql.tokens[last].end)
     candidate = unit.candidate
     return WriteStatement(
@@ -313,6 +313,16 @@ def _span(statement: Statement, node: dict[str, Any], keyword: str, relation: di
     if start is None:
         return statement.first, statement.last
     return start, sql.statement_end(start, limit=statement.last)
+
+
+def _keyword(statement: Statement, first: int, keyword: str, relation: dict[str, Any]) -> int:
+    """Token index of the write's own ``INSERT``/``COPY``/``MERGE``: where it is reported (a statement that
+    starts with a ``WITH`` list may put it dozens of lines below its first token)."""
+    sql = statement.unit.sql
+    if sql.tokens[first].name == keyword:
+        return first
+    found = sql.last_named(keyword, statement.char(relation.get("location", 0)), first)
+    return first if found is None else found
 
 
 def _is_hole(node: Any) -> bool:

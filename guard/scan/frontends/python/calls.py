@@ -1,7 +1,9 @@
 """What a Python call says about the strings handed to it, independent of any database driver.
 
-Strings given to loggers, ``print``, warnings and exception constructors are prose (reported only when they start
-like a statement); ``op.execute``/``batch_op.execute`` are Alembic's. The context word a candidate carries
+Strings given to loggers, warnings, exception constructors, ``raise`` and ``assert`` are messages for people and
+never statements, whatever they say ("INSERT INTO jobs failed: ..."); strings printed (``print``, ``click.echo``)
+are statements only when they start like one (a script that prints SQL for psql); ``op.execute``/
+``batch_op.execute`` are Alembic's. The context word a candidate carries
 (``execute``, ``log:info``, ``op.execute``) comes from here. Number constants formatted into SQL are rendered the way
 ``str()`` would render them.
 """
@@ -27,6 +29,18 @@ def call_context(dotted: str | None, canonical: str) -> str:
     if len(parts) >= 2 and parts[-2] in ("op", "batch_op"):
         return f"{parts[-2]}.{last}"
     return last
+
+
+#: Contexts of strings written to standard output: a script may print SQL for psql to run.
+_OUTPUT_CONTEXTS = frozenset({"log:print", "log:echo"})
+
+
+def message_kind(contexts: list[str]) -> str:
+    """``"sql"`` when a string is used anywhere but in messages, ``"output"`` when it is only printed (or printed
+    and logged), ``"prose"`` when it only ever goes to a logger, an exception, ``raise`` or ``assert``."""
+    if not contexts or any(not context.startswith("log:") for context in contexts):
+        return "sql"
+    return "output" if any(context in _OUTPUT_CONTEXTS for context in contexts) else "prose"
 
 
 def literal_str(node: ast.expr) -> str | None:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from guard.model import Diagnostic, SchemaFact, SqlCandidate
-from guard.scan.frontends.python.calls import call_context, scalar_text
+from guard.scan.frontends.python.calls import call_context, message_kind, scalar_text
+from guard.scan.frontends.python.dialect import dialect_of_module, may_be_foreign
 from guard.scan.frontends.python.drivers import DRIVERS, CallSite
 from guard.scan.frontends.python.evidence import HistorySignals, Site
 from guard.scan.frontends.python.format import Arg, brace_format, join_items, percent_format
@@ -42,7 +43,7 @@ from guard.scan.frontends.python.scope import (
     SeqValue,
     union_bindings,
 )
-from guard.scan.frontends.python.source import describe_error, error_line, normalize_newlines, parse_source
+from guard.scan.frontends.python.source import describe_error, error_line, normalize_newlines, parse_newest
 from guard.scan.frontends.python.strings import (
     Deferred,
     Fragment,
@@ -89,15 +90,17 @@ class PythonExtraction:
 def extract_python(text: str, relpath: str, modules: ModuleMap | None = None) -> PythonExtraction:
     """Candidates, schema facts and diagnostics of one Python file. Never raises on bad input."""
     text = normalize_newlines(text)
-    tree = parse_source(text, relpath)
+    text, tree = parse_newest(text, relpath)
     if not isinstance(tree, ast.Module):
         return _fallback(text, relpath, error_line(tree), f"does not parse as Python 3: {describe_error(tree)}")
     extractor = Extractor(text, relpath, modules)
     try:
         extractor.run(tree)
-        return PythonExtraction(
-            extractor.candidates(), extractor.schema.facts, [], _downgrade_lines(tree), HistorySignals(tree, relpath)
-        )
+        candidates, facts = extractor.candidates(), extractor.schema.facts
+        dialect = dialect_of_module(tree) if may_be_foreign(text) else None
+        if dialect is not None:  # another database's SQL: its writes are listed, its DDL is not our schema
+            candidates, facts = [replace(c, dialect=dialect) for c in candidates], []
+        return PythonExtraction(candidates, facts, [], _downgrade_lines(tree), HistorySignals(tree, relpath))
     except RecursionError:
         return _fallback(text, relpath, 1, "expressions nested too deeply to analyse")
     except Exception as exc:  # a bug here must not cost the file: say so, and still scan it textually
@@ -248,23 +251,23 @@ class Extractor:
     # -- results --
 
     def candidates(self) -> list[SqlCandidate]:
-        chosen: list[tuple[Fragment, str, bool, tuple[Site, ...]]] = [
-            (f, ctx, ctx.startswith("log:"), (site,) if site else ()) for f, ctx, site in self.emitted
+        chosen: list[tuple[Fragment, str, str, tuple[Site, ...]]] = [
+            (f, ctx, message_kind([ctx]), (site,) if site else ()) for f, ctx, site in self.emitted
         ]
         for product in self.products.values():
             if product.consumed and not product.alone:
                 continue
             use = next((c for c in product.contexts if c and not c.startswith("log:")), "")
-            only_logged = bool(product.contexts) and all(c.startswith("log:") for c in product.contexts)
+            kind = message_kind(product.contexts)
             sites = tuple(dict.fromkeys(product.sites))
             for fragment in product.fragments:
-                chosen.append((fragment, use, only_logged, sites))
+                chosen.append((fragment, use, kind, sites))
         out: list[SqlCandidate] = []
         seen: set[tuple[str, int, int]] = set()
-        for fragment, context, logged, sites in chosen:
+        for fragment, context, kind, sites in chosen:
             text = fragment.text
-            if not looks_like_sql(text) or (logged and not starts_like_sql(text)):
-                continue
+            if kind == "prose" or not looks_like_sql(text) or (kind == "output" and not starts_like_sql(text)):
+                continue  # exception, assert and log messages are for people, whatever they say
             origin = "constant" if fragment.product >= 0 and fragment.origin == "literal" else fragment.origin
             context = fragment.context or context.removeprefix("log:")
             candidate = replace(render_candidate(fragment, self.relpath, origin, context), sites=sites)
@@ -1045,7 +1048,7 @@ class Extractor:
         """Items of a literal list/tuple (or a name bound to one) for ``sep.join(...)``; None if unknown."""
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in node.elts):
             return [self._arg(element, scope, context) for element in node.elts]
-        if isinstance(node, ast.Name):
+        if isinstance(node, ast.Name) and node.id not in scope.mutated():  # a list grown in a loop is unknown
             binding = self.lookup(node.id, scope, node)
             if isinstance(binding, SeqValue):
                 items: list[list[Fragment | None]] = [list(item) if item else [None] for item in binding.items]

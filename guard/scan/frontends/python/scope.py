@@ -66,6 +66,7 @@ class Scope:
     #: Inside an Alembic ``downgrade()``: its operations undo the upgrade, so they are not the schema.
     reverts_schema: bool = False
     _assignments: dict[str, list[ast.AST]] | None = None
+    _mutated: frozenset[str] | None = None
     _merged: dict[str, Binding] = field(default_factory=dict)
 
     def bind(self, name: str, value: Binding) -> None:
@@ -79,6 +80,13 @@ class Scope:
         if name not in self._merged:
             self._merged[name] = union_bindings(self.every[name])
         return self._merged[name]
+
+    def mutated(self) -> frozenset[str]:
+        """Names whose list is grown in place in this scope (``parts.append(...)`` in a loop): the literal they
+        were bound to (``parts = []``) says nothing about what they hold when used."""
+        if self._mutated is None:
+            self._mutated = collect_mutated(self.body)
+        return self._mutated
 
     def assignments(self) -> dict[str, list[ast.AST]]:
         """Statements binding each name in this scope (not nested scopes), collected on first need."""
@@ -98,6 +106,28 @@ def union_bindings(bindings: Iterable[Binding]) -> Binding:
         elif other is None:
             other = binding
     return tuple(strings[:MAX_ALTERNATIVES]) if strings else other
+
+
+#: List methods that change a list in place.
+_MUTATORS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
+
+
+def collect_mutated(body: Sequence[ast.stmt]) -> frozenset[str]:
+    """Names ``n`` with a ``n.append(...)``-like statement (or ``n += ...``) among a scope's own statements."""
+    found: set[str] = set()
+    stack: list[ast.stmt] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and isinstance(func.value, ast.Name):
+                found.add(func.value.id)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+        stack.extend(nested_statements(node))
+    return frozenset(found)
 
 
 def collect_assignments(body: Sequence[ast.stmt]) -> dict[str, list[ast.AST]]:

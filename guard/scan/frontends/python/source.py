@@ -13,6 +13,7 @@ import tokenize
 import warnings
 
 from guard.model import Diagnostic
+from guard.scan.frontends.python.newer import downgrade_source
 
 
 def decode_source(data: bytes, relpath: str) -> tuple[str, list[Diagnostic]]:
@@ -49,9 +50,23 @@ def parse_source(text: str, relpath: str) -> ast.Module | BaseException:
         return exc
 
 
+def parse_newest(text: str, relpath: str) -> tuple[str, ast.Module | BaseException]:
+    """Parse already normalised text; a file written for a newer Python than this one (PEP 701 f-strings on
+    3.10/3.11) is rewritten for this interpreter's grammar first (:mod:`.newer`), lines kept. Returns the text
+    that was parsed (positions refer to it) and the tree or the original exception."""
+    tree = parse_source(text, relpath)
+    if isinstance(tree, SyntaxError):
+        rewritten = downgrade_source(text)
+        if rewritten is not None:
+            newer = parse_source(rewritten, relpath)
+            if isinstance(newer, ast.Module):
+                return rewritten, newer
+    return text, tree
+
+
 def parse_module(text: str, relpath: str) -> ast.Module | None:
     """The module's AST, or None when it does not parse (for readers that only want what parses)."""
-    tree = parse_source(normalize_newlines(text), relpath)
+    tree = parse_newest(normalize_newlines(text), relpath)[1]
     return tree if isinstance(tree, ast.Module) else None
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from guard.scan.frontends.python.strings import SourceText
+
 if TYPE_CHECKING:  # libcst is imported only when a file needs it: it costs a third of a second to load
     import libcst as cst
 
@@ -39,7 +41,7 @@ def downgrade_source(text: str) -> str | None:
         return None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    line_offsets = _line_offsets(text)
+    line_offsets = SourceText(text).line_offsets
     edits: list[tuple[int, int, str]] = []
     for node in _outermost_fstrings(wrapper.module):
         where = positions[node]
@@ -67,15 +69,6 @@ def downgrade_source(text: str) -> str | None:
     except (SyntaxError, ValueError):
         return None
     return rewritten
-
-
-def _line_offsets(text: str) -> list[int]:
-    offsets = [0]
-    position = text.find("\n")
-    while position >= 0:
-        offsets.append(position + 1)
-        position = text.find("\n", position + 1)
-    return offsets
 
 
 def _outermost_fstrings(module: cst.Module) -> list[cst.FormattedString]:
