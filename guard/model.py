@@ -43,6 +43,7 @@ class SourceFile:
     relpath: str
     language: str  # "python" | "sql"
     size: int
+    max_size: int | None = None  # most bytes the scan may read (max_file_size): the file may grow meanwhile
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class Diagnostic:
 
     path: str
     line: int
-    kind: str  # "parse-error" | "decode-error" | "unparsed-sql" | "skipped-large" | "skipped-binary" | ...
+    kind: str  # "parse-error" | "decode-error" | "unparsed-sql" | "skipped-large" | "skipped-link" | ... (docs/scan.md)
     message: str
     #: short reason shared by diagnostics that say the same thing (``CREATE statement``), for grouped counts
     reason: str = ""

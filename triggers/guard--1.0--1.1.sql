@@ -15,6 +15,18 @@
 -- 2. guard.bypass was honoured when current_user was a member of guard_bypass, so a SECURITY DEFINER loader
 --    owned by a superuser let any caller bypass, and the log named the definer. 1.1 requires the session user
 --    (the login that is really writing) to be a member too, and logs both.
+-- 3. Two concurrent `guard quarantine --apply` could record the same row in two active batches, and releasing one
+--    then claimed rows were back in the clean view while the other still hid them. guard now serialises batches
+--    per table (an advisory lock); this index makes a key unique among active batches whatever writes the table.
+
+-- Duplicates a 1.0 race left: the oldest active entry of a key stays, later ones are released (and say why).
+UPDATE guard.quarantined_rows AS d
+   SET released_at = now(), released_by = 'guard 1.1 upgrade: duplicate of an older active batch'
+ WHERE d.released_at IS NULL
+   AND EXISTS (SELECT FROM guard.quarantined_rows AS o
+                WHERE o.table_name = d.table_name AND o.row_key = d.row_key AND o.released_at IS NULL AND o.id < d.id);
+CREATE UNIQUE INDEX quarantined_rows_active_key ON guard.quarantined_rows (table_name, row_key)
+    WHERE released_at IS NULL;
 
 CREATE FUNCTION guard.caller_is_guard_trigger(p_relid oid, p_table text) RETURNS boolean
 LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp

@@ -11,3 +11,4 @@ DROP FUNCTION guard.record_quarantine(oid, text, text, text, jsonb, text);
 DROP FUNCTION guard.refuse_forged_entry(text);
 DROP FUNCTION guard.caller_is_guard_trigger(oid, text);
 REVOKE SELECT ON guard.protected_tables FROM guard_owner;
+DROP INDEX guard.quarantined_rows_active_key;

@@ -69,7 +69,7 @@ def coverage(
     cfg = options.database_config(config_path)
     with transaction(dsn, statement_timeout=statement_timeout) as conn:
         target = resolve_table(conn, table, cfg.search_path)
-        validated = validate_predicate(conn, predicate) if predicate is not None else None
+        validated = validate_predicate(conn, predicate, target) if predicate is not None else None
         result = measure_coverage(
             conn, target, column.lower(), validated, min_sample=min_sample, max_rate=max_rate, confidence=confidence
         )

@@ -28,7 +28,7 @@ from guard.watch.quarantine import (
     where_selection,
 )
 from guard.watch.quarantine import release as release_batch
-from guard.watch.session import transaction
+from guard.watch.session import session, transaction_on
 
 
 @click.command()
@@ -75,20 +75,22 @@ def quarantine(
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --burst, --where or --from-detect")
     cfg = options.database_config(config_path)
-    with transaction(dsn, read_only=not do_apply, statement_timeout=statement_timeout) as conn:
-        target = resolve_table(conn, table, cfg.search_path)
-        clean_view_name(target)
-        if burst:
-            selection = burst_selection(conn, target, cfg, burst, cfg.burst_window if window is None else window)
-        elif predicate is not None:
-            selection = where_selection(conn, target, predicate)
-        else:
-            assert from_detect is not None
-            selection = detect_file_selection(from_detect, target)
+    with session(dsn) as conn:
+        # Everything the user's input reaches is read in a READ ONLY transaction (apply() keeps it so).
+        with transaction_on(conn, read_only=True, statement_timeout=statement_timeout):
+            target = resolve_table(conn, table, cfg.search_path)
+            clean_view_name(target)
+            if burst:
+                selection = burst_selection(conn, target, cfg, burst, cfg.burst_window if window is None else window)
+            elif predicate is not None:
+                selection = where_selection(conn, target, predicate)
+            else:
+                assert from_detect is not None
+                selection = detect_file_selection(from_detect, target)
+            if not do_apply:
+                dry = preview(conn, target, selection, sample_columns(target, cfg))
         if do_apply:
-            applied = apply(conn, target, selection, reason or selection.description)
-        else:
-            dry = preview(conn, target, selection, sample_columns(target, cfg))
+            applied = apply(conn, target, selection, reason or selection.description, statement_timeout)
     if do_apply:
         _report_applied(applied, output_format)
     else:
@@ -175,7 +177,7 @@ def release(dsn: str, batch_id: str | None, list_only: bool, config_path: Path |
     options.database_config(config_path)  # a bad --config fails here, as in every command
     if list_only == bool(batch_id):
         raise click.UsageError("give either --batch ID or --list")
-    with transaction(dsn, read_only=list_only) as conn:
+    with session(dsn) as conn, transaction_on(conn, read_only=list_only, snapshot=list_only):
         if list_only:
             batches = list_batches(conn)
         else:

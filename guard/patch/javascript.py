@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from guard.model import HOLE_PREFIX
 from guard.patch.site import PatchSite, SiteResult
 from guard.patch.sql_edit import Edit, Relations, SqlPatch, Unfixable, apply_edits, plan_timestamp_edit
+from guard.scan.frontends.javascript.context import template_tag
 from guard.scan.frontends.javascript.source import JsSource
 from guard.scan.frontends.javascript.values import SQL_WORDS, may_be_sql
 
@@ -125,9 +126,7 @@ def _literal_at(source: JsSource, line: int) -> Node | None:
 
 
 def _view(source: JsSource, literal: Node) -> _View:
-    parent = literal.parent
-    tagged = parent is not None and parent.type == "call_expression"
-    tagged = tagged and parent is not None and parent.child_by_field_name("arguments") == literal
+    tagged = literal.type == "template_string" and template_tag(literal) is not None
     pieces: list[str] = []
     spans: list[tuple[int, int, int]] = []
     offset = 0

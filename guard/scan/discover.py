@@ -4,14 +4,18 @@ In a git work tree the answer is what git would ship: tracked files plus untrack
 (``git ls-files -co --exclude-standard``), so generated and vendored trees the project already ignores cost
 nothing. Elsewhere the tree is walked, skipping the usual non-source directories. Either way, config
 ``include``/``exclude`` globs apply, symlinks are followed only while they stay inside the root (and never
-twice into the same directory), and oversized files are reported as diagnostics instead of being read.
+twice into the same directory), and oversized files are reported as diagnostics instead of being read. Nothing
+is skipped silently: a dangling link, a symlink loop, a link out of the root, a FIFO or socket, or a path that
+cannot be read each gets a diagnostic (ignored and dependency directories aside).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +25,7 @@ from pathlib import Path
 from guard.errors import GuardError
 from guard.model import Diagnostic, SourceFile
 from guard.scan.frontends import FRONTENDS, language_of
+from guard.scan.reading import special_kind
 
 #: Directory names never worth walking outside git (build output, caches, dependency trees, guard patch backups).
 SKIPPED_DIRS = frozenset(
@@ -61,7 +66,7 @@ def discover(
     if candidates is None:
         relpaths = _walk(base, selector, found.diagnostics)
     else:
-        relpaths = _inside_root(base, [p for p in candidates if language_of(p) is not None])
+        relpaths = _inside_root(base, [p for p in candidates if language_of(p) is not None], found.diagnostics)
     for relpath in sorted(set(relpaths)):
         language = language_of(relpath)
         if language is None or not selector.wants_file(relpath):
@@ -86,21 +91,46 @@ def _single_file(path: Path, max_file_size: int) -> Discovery:
 def _add(found: Discovery, base: Path, relpath: str, language: str, max_file_size: int) -> None:
     full = base / relpath
     try:
-        size = full.stat().st_size
+        info = full.stat()
     except OSError as exc:
         found.diagnostics.append(Diagnostic(relpath, 0, "io-error", f"cannot read: {exc.strerror or exc}"))
         return
-    if size > max_file_size:
+    kind = special_kind(info.st_mode)
+    if kind is not None:
+        message = f"is a {kind}, not a regular file; not read"
+        found.diagnostics.append(Diagnostic(relpath, 0, "skipped-special", message))
+        return
+    if info.st_size > max_file_size:
         found.diagnostics.append(
             Diagnostic(
                 relpath,
                 0,
                 "skipped-large",
-                f"{size} bytes is over max_file_size ({max_file_size}); raise max_file_size in guard.toml to scan it",
+                f"{info.st_size} bytes is over max_file_size ({max_file_size}); raise max_file_size in guard.toml "
+                "to scan it",
             )
         )
         return
-    found.files.append(SourceFile(path=str(full), relpath=relpath, language=language, size=size))
+    found.files.append(
+        SourceFile(path=str(full), relpath=relpath, language=language, size=info.st_size, max_size=max_file_size)
+    )
+
+
+def _link_problem(base: Path, path: str) -> Diagnostic | None:
+    """Why the symlink at ``path`` is not followed (dangling, a loop, out of the root), or None to follow it."""
+    relpath = path[len(str(base)) + 1 :].replace(os.sep, "/")
+    try:
+        target = Path(path).resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        return Diagnostic(relpath, 0, "skipped-link", "symlink loop; not followed")
+    except FileNotFoundError:
+        return Diagnostic(relpath, 0, "skipped-link", "dangling symlink (its target does not exist); not scanned")
+    except OSError as exc:
+        reason = "symlink loop" if exc.errno == errno.ELOOP else f"cannot follow the symlink: {exc.strerror or exc}"
+        return Diagnostic(relpath, 0, "skipped-link", f"{reason}; not followed")
+    if not _within(base, target):
+        return Diagnostic(relpath, 0, "skipped-link", f"symlink to {target}, outside the scanned tree; not followed")
+    return None
 
 
 def _git_files(base: Path) -> list[str] | None:
@@ -126,19 +156,29 @@ def _git(git: str, base: Path, *args: str) -> subprocess.CompletedProcess[bytes]
         return None
 
 
-def _inside_root(base: Path, relpaths: list[str]) -> Iterator[str]:
+def _inside_root(base: Path, relpaths: list[str], problems: list[Diagnostic]) -> Iterator[str]:
     """Drop paths that are not regular files, whose symlinks lead outside the root, or that sit in a
-    virtualenv or dependency tree nobody told git to ignore."""
+    virtualenv or dependency tree nobody told git to ignore. Every drop but the last kind is reported."""
     virtualenv = _VirtualenvCheck(base)
     for relpath in relpaths:
         directories = relpath.split("/")[:-1]
         if GIT_SKIPPED_DIRS.intersection(directories) or virtualenv.contains(directories):
             continue
         full = base / relpath
-        if not full.is_file():  # deleted from the work tree, a submodule, a dangling link
+        try:
+            mode = full.lstat().st_mode
+        except FileNotFoundError:
+            continue  # tracked by git but deleted from the work tree: nothing to scan
+        except OSError as exc:
+            problems.append(Diagnostic(relpath, 0, "io-error", f"cannot read: {exc.strerror or exc}"))
             continue
-        if full.is_symlink() and not _within(base, full.resolve()):
-            continue
+        if stat.S_ISLNK(mode):
+            problem = _link_problem(base, str(full))
+            if problem is not None:
+                problems.append(problem)
+                continue
+        elif stat.S_ISDIR(mode):
+            continue  # a submodule: its own repository
         yield relpath
 
 
@@ -153,7 +193,8 @@ class _VirtualenvCheck:
         for depth in range(1, len(directories) + 1):
             reldir = "/".join(directories[:depth])
             if reldir not in self.known:
-                self.known[reldir] = (self.base / reldir / "pyvenv.cfg").is_file()
+                # os.path.isfile: an unreadable directory answers False instead of raising PermissionError
+                self.known[reldir] = os.path.isfile(self.base / reldir / "pyvenv.cfg")
             if self.known[reldir]:
                 return True
         return False
@@ -184,15 +225,18 @@ def _walk(base: Path, selector: GlobFilter, problems: list[Diagnostic]) -> Itera
         for entry in entries:
             relpath = entry.path[prefix:].replace(os.sep, "/")
             try:
-                if entry.is_symlink() and not _within(base, Path(entry.path).resolve()):
-                    continue
+                if entry.is_symlink():
+                    problem = _link_problem(base, entry.path)
+                    if problem is not None:
+                        problems.append(problem)
+                        continue
                 if entry.is_dir():
                     if not _skip_dir(entry, relpath, selector):
                         stack.append(entry.path)
-                elif language_of(entry.name) is not None and entry.is_file():
-                    yield relpath
-            except OSError:
-                continue
+                elif language_of(entry.name) is not None:
+                    yield relpath  # _add() reports what is not a regular file (a FIFO, a socket)
+            except OSError as exc:
+                problems.append(Diagnostic(relpath, 0, "io-error", f"cannot read: {exc.strerror or exc}"))
 
 
 def _skip_dir(entry: os.DirEntry[str], relpath: str, selector: GlobFilter) -> bool:

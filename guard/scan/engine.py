@@ -40,6 +40,7 @@ from guard.scan.baseline import assign_fingerprints
 from guard.scan.catalog import Catalog
 from guard.scan.discover import discover
 from guard.scan.frontends import FRONTENDS, FileReader
+from guard.scan.reading import Unreadable, as_utf8, read_source
 from guard.scan.resolve import Resolver, not_a_model
 from guard.scan.rules import RuleContext, check_write
 from guard.scan.sql.parse import parse_candidate
@@ -289,9 +290,9 @@ def scan_file(source: SourceFile) -> FileScan:
     """Extract, parse and collect one file. Never raises: failures become diagnostics."""
     result = FileScan(source.relpath)
     try:
-        data = Path(source.path).read_bytes()
-    except OSError as exc:
-        result.diagnostics.append(Diagnostic(source.relpath, 0, "io-error", f"cannot read: {exc.strerror or exc}"))
+        data = as_utf8(read_source(source.path, source.max_size))
+    except Unreadable as exc:
+        result.diagnostics.append(Diagnostic(source.relpath, 0, exc.kind, str(exc)))
         return result
     if b"\0" in data:
         result.diagnostics.append(

@@ -41,8 +41,8 @@ class EntityInfo:
 
     @property
     def name(self) -> str:
-        """The class name (``Job``), for messages."""
-        return self.key.rsplit(".", 1)[-1]
+        """The class name (``Job``), for messages; JS/TS keys put it after ``#`` (``drizzle:src/db/x.ts#jobs``)."""
+        return self.key.rsplit("#", 1)[-1] if "#" in self.key else self.key.rsplit(".", 1)[-1]
 
     def column_of(self, attribute: str) -> str:
         return self.attributes.get(attribute, attribute)

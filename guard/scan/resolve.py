@@ -50,7 +50,8 @@ class Resolver:
     def resolve(self, write: WriteStatement) -> ResolvedWrite:
         if write.dialect is not None:  # another database's table: not in this catalog, never judged
             column = self.config.timestamp_column
-            return ResolvedWrite(write, write.table, column, None, None, guarded=False, table_known=False)
+            table = None if not write.table or has_hole(write.table) else write.table
+            return ResolvedWrite(write, table, column, None, None, guarded=False, table_known=False)
         if write.entity:
             return self._resolve_entity(write)
         return self._resolve_table(write)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg import sql
 
+    from guard.watch.catalog import Table
+
 #: volatile built-ins that read the clock or a random source and cannot write anything
 HARMLESS_VOLATILE = frozenset({"random", "clock_timestamp", "timeofday", "gen_random_uuid", "statement_timestamp"})
 
@@ -54,6 +56,10 @@ class Predicate:
     canonical: str
     functions: tuple[str, ...]  # function names called, lower case, schema-qualified when written so
     operators: tuple[str, ...] = ()  # operator names used (a user-defined operator can call any function)
+    types: tuple[str, ...] = ()  # types cast to (a domain's CHECK or a user type's input function runs code)
+    relations: tuple[str, ...] = ()  # relations subqueries read, as written
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias, relation as written) of subquery FROM items
+    qualified_columns: tuple[tuple[str, ...], ...] = ()  # `a.b` references: a function call on a row if b is none
 
     def composable(self) -> sql.Composable:
         """The predicate as SQL, parenthesised, to place after ``WHERE``/``AND``."""
@@ -89,10 +95,51 @@ def parse_predicate(text: str) -> Predicate:
     if select.whereClause is None:
         raise GuardError("--where must be a boolean expression usable after WHERE")
     functions, operators = check_read_only_tree(select.whereClause, "--where")
+    references = _catalog_references(select.whereClause)
     canonical = RawStream()(select.whereClause)
     return Predicate(
-        text=text, canonical=canonical, functions=tuple(sorted(functions)), operators=tuple(sorted(operators))
+        text=text,
+        canonical=canonical,
+        functions=tuple(sorted(functions)),
+        operators=tuple(sorted(operators)),
+        types=tuple(sorted(references.types)),
+        relations=tuple(sorted(references.relations)),
+        aliases=tuple(sorted(references.aliases)),
+        qualified_columns=tuple(sorted(references.columns)),
     )
+
+
+@dataclass
+class _References:
+    types: set[str]
+    relations: set[str]
+    aliases: set[tuple[str, str]]
+    columns: set[tuple[str, ...]]
+
+
+def _catalog_references(root: Any) -> _References:
+    """Types cast to, relations read, and qualified column references under ``root`` (checked in the catalog)."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    found = _References(set(), set(), set(), set())
+
+    class _Walker(Visitor):
+        def visit(self, ancestors: Any, node: Any) -> None:
+            if isinstance(node, ast.TypeName):
+                found.types.add(_qualified_name(node.names))
+            elif isinstance(node, ast.RangeVar):
+                relation = ".".join(part for part in (node.schemaname, node.relname) if part)
+                found.relations.add(relation)
+                if node.alias is not None and node.alias.aliasname:
+                    found.aliases.add((node.alias.aliasname, relation))
+            elif isinstance(node, ast.ColumnRef):
+                fields = tuple(part.sval or "" for part in node.fields or () if isinstance(part, ast.String))
+                if len(fields) > 1 and len(fields) == len(node.fields or ()):  # `t.*` is a whole row, not a call
+                    found.columns.add(fields)
+
+    _Walker()(root)
+    return found
 
 
 def _check_select_shape(select: Any, *, top_level: bool, subject: str = "--where") -> None:
@@ -184,6 +231,53 @@ def _volatilities(
     conn: psycopg.Connection, select: str, name_column: str, namespace_column: str, name: str
 ) -> set[str]:
     """``provolatile`` of every function or operator called ``name`` visible from the search path."""
+    return set(_catalog_rows(conn, select, name_column, namespace_column, name))
+
+
+#: below this oid every object was created by initdb: the built-ins (FirstNormalObjectId)
+FIRST_USER_OID = 16384
+#: schemas a predicate may not read: the catalogs hold password hashes (pg_authid) and other secrets
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+
+
+def validate_predicate(conn: psycopg.Connection, text: str, table: Table | None = None) -> Predicate:
+    """Parse and check ``text``; the result is safe to compose into a read query over ``table``.
+
+    Beyond the parse: only built-in functions and operators that are immutable or stable (user code can reach
+    side effects even when declared stable), casts only to built-in types that are not domains, no system
+    catalogs, and no ``table.f`` where ``f`` is not a column (PostgreSQL reads that as ``f(table)``).
+    """
+    predicate = parse_predicate(text)
+    check_functions(conn, predicate)
+    _check_built_in_functions(conn, predicate)
+    _check_types(conn, predicate)
+    _check_relations(conn, predicate)
+    if table is not None:
+        _check_qualified_columns(conn, predicate, table)
+    return predicate
+
+
+def _check_built_in_functions(conn: psycopg.Connection, predicate: Predicate) -> None:
+    for name in predicate.functions:
+        query = "SELECT p.oid::int8 >= %(first)s FROM pg_proc p"
+        if any(_catalog_rows(conn, query, "p.proname", "p.pronamespace", name)):
+            raise GuardError(
+                f"--where calls {name}(), and a function of that name is user-defined; only PostgreSQL's "
+                "built-in functions may run in a predicate (qualify a built-in as pg_catalog.NAME)"
+            )
+    for name in predicate.operators:
+        query = "SELECT o.oid::int8 >= %(first)s OR o.oprcode::oid::int8 >= %(first)s FROM pg_operator o"
+        if any(_catalog_rows(conn, query, "o.oprname", "o.oprnamespace", name)):
+            raise GuardError(
+                f"--where uses operator {name}, and an operator of that name is user-defined; only PostgreSQL's "
+                "built-in operators may run in a predicate"
+            )
+
+
+def _catalog_rows(
+    conn: psycopg.Connection, select: str, name_column: str, namespace_column: str, name: str
+) -> list[Any]:
+    """First column of ``select`` for every function or operator called ``name`` visible from the search path."""
     from psycopg import sql
 
     schema, _, bare = name.rpartition(".")
@@ -191,11 +285,57 @@ def _volatilities(
         "{select} JOIN pg_namespace n ON n.oid = {namespace} WHERE {name} = %(name)s AND CASE WHEN %(schema)s = ''"
         " THEN n.nspname = ANY(current_schemas(true)) ELSE n.nspname = %(schema)s END"
     ).format(select=sql.SQL(select), namespace=sql.SQL(namespace_column), name=sql.SQL(name_column))
-    return {row[0] for row in conn.execute(query, {"name": bare, "schema": schema}).fetchall()}
+    params = {"name": bare, "schema": schema, "first": FIRST_USER_OID}
+    return [row[0] for row in conn.execute(query, params).fetchall()]
 
 
-def validate_predicate(conn: psycopg.Connection, text: str) -> Predicate:
-    """Parse and check ``text``; the result is safe to compose into a read query."""
-    predicate = parse_predicate(text)
-    check_functions(conn, predicate)
-    return predicate
+def _check_types(conn: psycopg.Connection, predicate: Predicate) -> None:
+    for name in predicate.types:
+        row = conn.execute(
+            "SELECT t.oid::int8, t.typtype FROM pg_type t WHERE t.oid = to_regtype(%s)", (name,)
+        ).fetchone()
+        if row is None:
+            raise GuardError(f"--where casts to {name}, which is not a type in this database; check the spelling")
+        if row[0] >= FIRST_USER_OID or row[1] in ("d", "e", "c", "p"):
+            raise GuardError(
+                f"--where casts to {name}, which is not a built-in base type (a domain's CHECK or a user type's "
+                "input function would run code); cast to a built-in type such as text, int or date"
+            )
+
+
+def _check_relations(conn: psycopg.Connection, predicate: Predicate) -> None:
+    for name in predicate.relations:
+        row = conn.execute(
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.oid = to_regclass(%s)",
+            (name,),
+        ).fetchone()
+        if row is None and "." not in name and name.startswith("pg_"):
+            row = ("pg_catalog",)
+        if row is not None and (row[0] in SYSTEM_SCHEMAS or row[0].startswith("pg_toast")):
+            raise GuardError(
+                f"--where reads {name}, a system catalog; a predicate may read only the warehouse's own tables"
+            )
+
+
+def _check_qualified_columns(conn: psycopg.Connection, predicate: Predicate, table: Table) -> None:
+    """``jobs.rel_side`` with no column rel_side is the call ``rel_side(jobs)``: refuse it."""
+    aliases = dict(predicate.aliases)
+    for *qualifier, column in predicate.qualified_columns:
+        written = ".".join(qualifier)
+        if written in (table.name, table.qualified):
+            known = table.column(column) is not None
+        else:
+            relation = aliases.get(written, written)
+            known = bool(
+                conn.execute(
+                    "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s"
+                    " AND attnum > 0 AND NOT attisdropped",
+                    (relation, column),
+                ).fetchone()
+            )
+        if not known:
+            raise GuardError(
+                f"--where refers to {written}.{column}, which is not a column; PostgreSQL would read it as the "
+                f"function call {column}({written}), and predicates may not call functions on a row"
+            )

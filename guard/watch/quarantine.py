@@ -27,6 +27,7 @@ from guard.watch.catalog import GUARD_SCHEMA, Table
 from guard.watch.detect import find_burst_window
 from guard.watch.predicate import validate_predicate
 from guard.watch.rowkeys import actively_quarantined, row_key
+from guard.watch.session import transaction_on
 
 if TYPE_CHECKING:
     import psycopg
@@ -105,7 +106,7 @@ def burst_selection(conn: psycopg.Connection, table: Table, cfg: Config, burst: 
 
 
 def where_selection(conn: psycopg.Connection, table: Table, text: str) -> Selection:
-    predicate = validate_predicate(conn, text)
+    predicate = validate_predicate(conn, text, table)
     return Selection(description=f"where {predicate.canonical}", condition=predicate.composable())
 
 
@@ -215,46 +216,68 @@ def new_batch_id() -> str:
     return f"q{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def apply(conn: psycopg.Connection, table: Table, selection: Selection, reason: str) -> Applied:
-    """Record the selected rows' keys as a new batch and refresh the clean view (one transaction: the caller's)."""
+#: session-local table holding the keys a selection matched, between the read-only and the writing transaction
+_SELECTED = "guard_selected_keys"
+
+
+def lock_table_batches(conn: psycopg.Connection, table: str) -> None:
+    """Serialise quarantine batches of one table (held to the end of the caller's transaction).
+
+    Two ``--apply`` runs (or an apply and a release) on one table would otherwise each see the other's rows as
+    not yet quarantined and record them twice; the unique index on active keys would then fail one of them.
+    """
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('guard.quarantine'), hashtext(%s))", (table,))
+
+
+def apply(
+    conn: psycopg.Connection, table: Table, selection: Selection, reason: str, statement_timeout: float
+) -> Applied:
+    """Record the selected rows' keys as a new batch and refresh the clean view.
+
+    ``conn`` is outside a transaction. The selection (which may hold a user's ``--where``) is evaluated in a
+    READ ONLY transaction that only copies the matching keys into a temporary table; the batch is then written
+    in a transaction of its own under the table's batch lock, so whatever the predicate calls cannot write.
+    """
     from psycopg import sql
 
     require_primary_key(table)
-    require_guard_schema(conn)
-    batch_id = new_batch_id()
-    # One pass over the table: the selection is read once, both counted and (minus active keys) recorded.
-    counts = conn.execute(
-        sql.SQL(
-            """
-            WITH selected AS MATERIALIZED (
-                SELECT {key} AS row_key, {active} AS active FROM {table} WHERE {condition}
-            ), recorded AS (
-                INSERT INTO {quarantine} (table_name, row_key, batch_id, reason)
-                SELECT {name}, row_key, {batch}, {reason} FROM selected WHERE NOT active
-                RETURNING 1
+    selected = sql.Identifier("pg_temp", _SELECTED)
+    with transaction_on(conn, read_only=False, statement_timeout=statement_timeout):
+        create = sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (row_key jsonb NOT NULL)")
+        conn.execute(create.format(sql.Identifier(_SELECTED)))
+        conn.execute(sql.SQL("TRUNCATE {}").format(selected))
+    with transaction_on(conn, read_only=True, statement_timeout=statement_timeout):
+        matching = conn.execute(
+            sql.SQL("INSERT INTO {} SELECT {} FROM {} WHERE {}").format(
+                selected, row_key(table), table.identifier, selection.condition
             )
-            SELECT (SELECT count(*) FROM selected), (SELECT count(*) FROM recorded)
-            """
-        ).format(
-            quarantine=sql.Identifier(GUARD_SCHEMA, "quarantined_rows"),
-            name=sql.Literal(table.qualified),
-            key=row_key(table),
-            batch=sql.Literal(batch_id),
-            reason=sql.Literal(reason),
-            table=table.identifier,
-            condition=selection.condition,
-            active=actively_quarantined(table),
-        )
-    ).fetchone()
-    assert counts is not None  # an aggregate-only SELECT always returns one row
-    view_schema, view_name = refresh_clean_view(conn, table)
+        ).rowcount
+    batch_id = new_batch_id()
+    with transaction_on(conn, read_only=False, statement_timeout=statement_timeout, snapshot=False):
+        require_guard_schema(conn)
+        lock_table_batches(conn, table.qualified)
+        recorded = conn.execute(
+            sql.SQL(
+                "INSERT INTO {quarantine} (table_name, row_key, batch_id, reason)"
+                " SELECT {name}, k.row_key, {batch}, {reason} FROM {selected} AS k"
+                " WHERE NOT EXISTS (SELECT 1 FROM {quarantine} AS q WHERE q.table_name = {name}"
+                " AND q.row_key = k.row_key AND q.released_at IS NULL)"
+            ).format(
+                quarantine=sql.Identifier(GUARD_SCHEMA, "quarantined_rows"),
+                name=sql.Literal(table.qualified),
+                batch=sql.Literal(batch_id),
+                reason=sql.Literal(reason),
+                selected=selected,
+            )
+        ).rowcount
+        view_schema, view_name = refresh_clean_view(conn, table)
     return Applied(
         table=table.qualified,
         batch_id=batch_id,
         selection=selection.description,
         reason=reason,
-        matching_rows=int(counts[0]),
-        recorded_rows=int(counts[1]),
+        matching_rows=matching,
+        recorded_rows=recorded,
         clean_view=f"{view_schema}.{view_name}",
     )
 
@@ -292,8 +315,20 @@ def refresh_clean_view(conn: psycopg.Connection, table: Table) -> tuple[str, str
 
 
 def release(conn: psycopg.Connection, batch_id: str) -> Released:
-    """Mark every row of ``batch_id`` released; the clean views then show those rows again."""
+    """Mark every row of ``batch_id`` released; the clean views then show those rows again.
+
+    Run it in a READ COMMITTED transaction: after the batch lock each statement sees every batch committed
+    before it. Keys are unique among active batches, so every row released is back in the clean view.
+    """
     require_guard_schema(conn)
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT table_name FROM guard.quarantined_rows WHERE batch_id = %s ORDER BY 1", (batch_id,)
+        )
+    ]
+    for table in tables:  # in name order, so two releases never wait on each other crosswise
+        lock_table_batches(conn, table)
     totals = conn.execute(
         "SELECT count(*), count(released_at), coalesce(array_agg(DISTINCT table_name), '{}')"
         " FROM guard.quarantined_rows WHERE batch_id = %s",

@@ -28,19 +28,42 @@ def transaction(
     dsn: str, *, read_only: bool = True, statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
 ) -> Iterator[psycopg.Connection]:
     """One REPEATABLE READ transaction (a single snapshot across multi-query reports), committed on success."""
-    from psycopg import IsolationLevel
+    with session(dsn) as conn, transaction_on(conn, read_only=read_only, statement_timeout=statement_timeout):
+        yield conn
 
+
+@contextmanager
+def session(dsn: str) -> Iterator[psycopg.Connection]:
+    """A connection for several transactions in a row (they share its temporary tables); closed at the end."""
     conn = connect(dsn, application_name="guard-watch")
     try:
-        conn.read_only = read_only
-        conn.isolation_level = IsolationLevel.REPEATABLE_READ
-        with conn.transaction():
-            _set_local(conn, "statement_timeout", statement_timeout)
-            _set_local(conn, "lock_timeout", LOCK_TIMEOUT)
-            conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
-            yield conn
+        yield conn
     finally:
         conn.close()
+
+
+@contextmanager
+def transaction_on(
+    conn: psycopg.Connection,
+    *,
+    read_only: bool = True,
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+    snapshot: bool = True,
+) -> Iterator[psycopg.Connection]:
+    """A transaction on ``conn``: READ ONLY unless asked, REPEATABLE READ unless ``snapshot`` is False.
+
+    READ COMMITTED (``snapshot=False``) is for a writer that first takes a lock: each statement then sees what
+    was committed before it got the lock, where a REPEATABLE READ snapshot would predate the wait.
+    """
+    from psycopg import IsolationLevel
+
+    conn.read_only = read_only
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ if snapshot else IsolationLevel.READ_COMMITTED
+    with conn.transaction():
+        _set_local(conn, "statement_timeout", statement_timeout)
+        _set_local(conn, "lock_timeout", LOCK_TIMEOUT)
+        conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+        yield conn
 
 
 def _set_local(conn: psycopg.Connection, setting: str, seconds: float) -> None:

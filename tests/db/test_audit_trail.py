@@ -140,7 +140,15 @@ def test_schema_1_0_upgrades_in_place_and_downgrades_exactly(pg_dsn: str) -> Non
                        " created_at timestamptz NOT NULL DEFAULT now(), scheduled_at date NOT NULL, amount numeric)")
         protect(s, "audit")
         s.conn.execute("INSERT INTO titan.jobs (id, scheduled_at) VALUES (20001, '2020-01-01')")
+        # what two concurrent 1.0 applies could leave: one key active in two batches
+        s.conn.execute(
+            "INSERT INTO guard.quarantined_rows (table_name, row_key, batch_id, reason)"
+            " VALUES ('titan.jobs', '{\"id\": 1}', 'first', 'x'), ('titan.jobs', '{\"id\": 1}', 'second', 'x')"
+        )
         migrate.upgrade(pg_dsn, "guard_0002")
+        assert s.conn.execute(
+            "SELECT batch_id, released_by FROM guard.quarantined_rows ORDER BY id"
+        ).fetchall() == [("first", None), ("second", "guard 1.1 upgrade: duplicate of an older active batch")]
         s.conn.execute("INSERT INTO titan.jobs (id, scheduled_at) VALUES (20002, '2020-01-01')")
         replay_with_insert_select(s)
         assert s.conn.execute("SELECT rule, count(*) FROM guard.violations GROUP BY 1 ORDER BY 1").fetchall() == [

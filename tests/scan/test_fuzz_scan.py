@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,3 +48,17 @@ def test_random_trees_never_crash(files: dict[str, str | bytes]) -> None:
         assert result.files_scanned == sum(1 for n in files if not n.endswith(".txt"))
         json_report.render(result)
         sarif.render(result)
+
+
+def test_a_crash_in_the_parse_stage_fails_the_fuzz_property(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The property above can fail: a KeyError injected where writes are read out is reported as internal-error."""
+    from guard.scan.sql import parse as parse_module
+
+    def broken(*_: object) -> list[object]:
+        raise KeyError("injected")
+
+    monkeypatch.setattr(parse_module, "writes_in_statement", broken)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "load.sql").write_text("INSERT INTO titan.jobs (id) VALUES (1);\n")
+        result = scan(tmp, Config(), jobs=1)
+    assert [d.kind for d in result.diagnostics] == ["internal-error"]

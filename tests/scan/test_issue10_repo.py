@@ -66,7 +66,8 @@ def test_other_databases_are_listed_with_their_dialect_and_never_findings(result
     assert writes_in(result, "app/cache.py") == [(5, 15, "jobs", "sqlite"), (6, 15, "events", "sqlite")]
     assert writes_in(result, "app/analytics.py") == [(7, 17, "events", "clickhouse")]
     assert writes_in(result, "db/clickhouse/001_events.sql") == [(11, 1, "events_ch", "clickhouse")]
-    foreign = ("app/cache.py", "app/analytics.py", "db/clickhouse/001_events.sql")
+    assert writes_in(result, "app/mysql_store.py") == [(12, 19, None, "mysql")]  # dynamic target, still MySQL's
+    foreign = ("app/cache.py", "app/analytics.py", "db/clickhouse/001_events.sql", "app/mysql_store.py")
     assert not [f for f in result.findings if f.relpath in foreign]
     assert not [d for d in result.diagnostics if d.path in foreign]  # their DDL is not "unparsed SQL"
     # SQLite's jobs table (no created_at) does not replace the PostgreSQL one in the catalog

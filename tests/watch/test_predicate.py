@@ -58,8 +58,11 @@ def test_functions_are_checked_against_the_catalog(pg_dsn: str) -> None:
             CREATE OPERATOR ==> (LEFTARG = int, RIGHTARG = int, FUNCTION = logs);
             """
         )
-        for allowed in ("lower(a) = 'x'", "created_at > now() - interval '1 day'", "random() < 0.5", "pure(id) > 1"):
+        for allowed in ("lower(a) = 'x'", "created_at > now() - interval '1 day'", "random() < 0.5"):
             validate_predicate(conn, allowed)
+        # a user function may reach side effects even when declared immutable: built-ins only
+        with pytest.raises(GuardError, match="pure\\(\\), and a function of that name is user-defined"):
+            validate_predicate(conn, "pure(id) > 1")
         for volatile in ("writes() = 1", "pg_sleep(10) IS NULL", "set_config('role', 'x', false) = ''",
                          "pg_catalog.pg_advisory_lock(1) IS NULL"):  # fmt: skip
             with pytest.raises(GuardError, match="volatile function"):
@@ -70,3 +73,62 @@ def test_functions_are_checked_against_the_catalog(pg_dsn: str) -> None:
         with pytest.raises(GuardError, match="does not exist"):
             validate_predicate(conn, "nope.fn(1) = 1")
         assert conn.execute("SELECT count(*) FROM audit").fetchone() == (0,)
+
+
+HOSTILE_SETUP = """
+CREATE SCHEMA titan;
+CREATE TABLE titan.jobs (id int PRIMARY KEY, created_at timestamptz, note text);
+INSERT INTO titan.jobs SELECT g, now(), 'x' FROM generate_series(1, 50) g;
+CREATE TABLE side_effects (n int);
+CREATE FUNCTION rel_side(titan.jobs) RETURNS boolean LANGUAGE sql VOLATILE
+    AS 'INSERT INTO side_effects VALUES (1) RETURNING true';
+CREATE FUNCTION stable_writer(int) RETURNS boolean LANGUAGE plpgsql STABLE
+    AS 'BEGIN PERFORM nextval(''seq''); RETURN true; END';
+CREATE SEQUENCE seq;
+CREATE FUNCTION noisy_check(text) RETURNS boolean LANGUAGE sql VOLATILE
+    AS 'INSERT INTO side_effects VALUES (2) RETURNING true';
+CREATE DOMAIN checked_text AS text CHECK (noisy_check(VALUE));
+CREATE TYPE mood AS ENUM ('ok', 'bad');
+"""
+
+#: the issue's attacks (and their neighbours), each with the refusal it must get
+HOSTILE_PREDICATES = {
+    "jobs.rel_side": "function call rel_side\\(jobs\\)",
+    "titan.jobs.rel_side": "function call rel_side\\(titan.jobs\\)",
+    "rel_side(jobs)": "rel_side\\(\\), a volatile function",
+    "stable_writer(id)": "stable_writer\\(\\), and a function of that name is user-defined",
+    "note::checked_text IS NOT NULL": "casts to checked_text, which is not a built-in base type",
+    "CAST(note AS checked_text) IS NOT NULL": "casts to checked_text",
+    "'ok'::mood = 'ok'": "casts to mood",
+    "EXISTS (SELECT FROM pg_authid WHERE rolpassword IS NOT NULL)": "reads pg_authid, a system catalog",
+    "EXISTS (SELECT FROM pg_catalog.pg_authid)": "a system catalog",
+    "EXISTS (SELECT FROM information_schema.tables)": "a system catalog",
+    "EXISTS (SELECT FROM side_effects s WHERE s.rel_side)": "function call rel_side\\(s\\)",
+}
+
+
+@pytest.mark.parametrize("text", sorted(HOSTILE_PREDICATES))
+def test_where_reaches_no_user_code_and_no_catalog(pg_dsn: str, text: str) -> None:
+    from guard.watch.catalog import resolve_table
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(HOSTILE_SETUP)
+        table = resolve_table(conn, "titan.jobs", ["public"])
+        with pytest.raises(GuardError, match=HOSTILE_PREDICATES[text]):
+            validate_predicate(conn, text, table)
+        assert conn.execute("SELECT count(*) FROM side_effects").fetchone() == (0,)
+
+
+def test_ordinary_predicates_still_pass(pg_dsn: str) -> None:
+    from guard.watch.catalog import resolve_table
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(HOSTILE_SETUP)
+        table = resolve_table(conn, "titan.jobs", ["public"])
+        for text in (
+            "jobs.id > 3 AND titan.jobs.note = 'x'",
+            "note::text = 'x' AND created_at::date < '2030-01-01'::date",
+            "id IN (SELECT s.n FROM side_effects s WHERE s.n > 0)",
+            "lower(note) LIKE 'x%' AND created_at > now() - interval '1 day'",
+        ):
+            validate_predicate(conn, text, table)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
+
+from guard.watch.catalog import resolve_table
+from guard.watch.quarantine import Applied, Selection, apply, where_selection
+from guard.watch.session import session, transaction_on
 
 from .incident import BURST_MONEY, BURST_ROWS, NORMAL_MONEY, NORMAL_ROWS, Guard
 
@@ -200,3 +208,78 @@ def test_composite_primary_key(incident: Guard) -> None:
     assert incident.scalar(
         "SELECT row_key FROM guard.quarantined_rows WHERE table_name = 'titan.line_items' ORDER BY id LIMIT 1"
     ) == {"job_id": 6, "line": 2}
+
+
+def _apply_where(dsn: str, where: str, reason: str) -> Applied:
+    with session(dsn) as conn:
+        with transaction_on(conn, read_only=True):
+            target = resolve_table(conn, "titan.jobs", ["public"])
+            selection = where_selection(conn, target, where)
+        return apply(conn, target, selection, reason, 60.0)
+
+
+def test_concurrent_applies_never_record_a_row_twice(incident: Guard) -> None:
+    """Both runs select the same rows; batches are serialised per table, so the second records none of them."""
+    where = "invoice_total > 0"
+    expected = incident.scalar(f"SELECT count(*) FROM titan.jobs WHERE {where}")
+    results: list[Applied] = []
+    with psycopg.connect(incident.dsn, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(hashtext('guard.quarantine'), hashtext('titan.jobs'))")
+        threads = [
+            threading.Thread(target=lambda n=n: results.append(_apply_where(incident.dsn, where, f"run {n}")))
+            for n in (1, 2)
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # both have captured their keys and wait for the batch lock
+            waiting = holder.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            ).fetchone()
+            if waiting == (2,):
+                break
+            time.sleep(0.05)
+        holder.execute("SELECT pg_advisory_unlock(hashtext('guard.quarantine'), hashtext('titan.jobs'))")
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(r.matching_rows for r in results) == [expected, expected]
+    assert sorted(r.recorded_rows for r in results) == [0, expected]
+    assert incident.scalar(
+        "SELECT count(*) - count(DISTINCT row_key) FROM guard.quarantined_rows WHERE released_at IS NULL"
+    ) == 0
+    first = next(r for r in results if r.recorded_rows)
+    clean_before = incident.scalar("SELECT count(*) FROM titan.jobs_clean")
+    released = incident.json("release", "--batch", first.batch_id)
+    assert released["released_rows"] == expected
+    assert incident.scalar("SELECT count(*) FROM titan.jobs_clean") == clean_before + expected
+
+
+def test_active_keys_are_unique_whatever_writes_the_table(incident: Guard) -> None:
+    incident.query_script(
+        "INSERT INTO guard.quarantined_rows (table_name, row_key, batch_id, reason)"
+        " VALUES ('titan.jobs', '{\"id\": 1}', 'a', 'x');"
+    )
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        incident.query_script(
+            "INSERT INTO guard.quarantined_rows (table_name, row_key, batch_id, reason)"
+            " VALUES ('titan.jobs', '{\"id\": 1}', 'b', 'x');"
+        )
+
+
+def test_the_selection_runs_read_only_until_the_keys_are_captured(incident: Guard) -> None:
+    """Defence in depth behind the --where allowlist: a selection that did call a writing function cannot write."""
+    incident.query_script(
+        """
+        CREATE TABLE public.side_effects (n int);
+        CREATE FUNCTION public.noisy(bigint) RETURNS boolean LANGUAGE sql VOLATILE
+            AS 'INSERT INTO public.side_effects VALUES (1) RETURNING true';
+        """
+    )
+    with session(incident.dsn) as conn:
+        with transaction_on(conn, read_only=True):
+            target = resolve_table(conn, "titan.jobs", ["public"])
+        smuggled = Selection("smuggled", sql.SQL("public.noisy(id)"))
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            apply(conn, target, smuggled, "test", 60.0)
+    assert incident.scalar("SELECT count(*) FROM public.side_effects") == 0
+    assert _open_quarantine(incident) == 0

@@ -37,7 +37,7 @@ OVERWRITES = frozenset({"auto_now_add", "auto_now"})
 #: The rest of the message for defaults the ORM fills (the database guard cannot see them).
 ORM_MESSAGES = {
     "orm": (
-        ", so the ORM fills it with its Python-side default {default} (the insert time); "
+        ", so the ORM fills it with its {side} default {default} (the insert time); "
         "the database guard cannot see this default: the row arrives with an explicit value"
     ),
     "auto_now_add": (
@@ -62,8 +62,9 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         default=f"DEFAULT {resolved.default}" if resolved.default else f"the default of {resolved.timestamp_column}",
     )
     if resolved.default_kind in ORM_MESSAGES:
+        side = "Python-side" if write.relpath.endswith((".py", ".pyw")) else "client-side"  # JS/TS ORMs
         message = base.describe_omission(resolved) + ORM_MESSAGES[resolved.default_kind].format(
-            default=resolved.default or "?", name=base.timestamp_name(resolved)
+            default=resolved.default or "?", name=base.timestamp_name(resolved), side=side
         )
     return base.finding(
         CODE,

@@ -37,6 +37,13 @@ class ParsedCandidate:
     statements: int = 0
 
 
+#: why a valid statement was not analysed: its nesting is deeper than Python's recursion limit
+TOO_DEEP = (
+    "it is nested too deeply for guard to analyse (valid PostgreSQL, but deeper than Python's recursion limit); "
+    "review this statement by hand"
+)
+
+
 def parse_candidate(candidate: SqlCandidate) -> ParsedCandidate:
     """Parse ``candidate``; never raises (problems, even guard's own, become diagnostics)."""
     parser = _CandidateParser(candidate)
@@ -44,9 +51,9 @@ def parse_candidate(candidate: SqlCandidate) -> ParsedCandidate:
     text = candidate.text.replace("\x00", " ") if "\x00" in candidate.text else candidate.text
     try:
         parser.parse_unit(text, _identity, candidate.origin, candidate.context, top_level=True)
-    except Exception as exc:  # one odd string must not stop a scan of a whole tree
+    except Exception as exc:  # guard's own bug: one odd string must not stop a scan of a whole tree
         message = f"guard could not analyse this SQL ({type(exc).__name__}: {exc}); please report it"
-        parser.result.diagnostics.append(Diagnostic(candidate.relpath, candidate.line, "parse-error", message))
+        parser.result.diagnostics.append(Diagnostic(candidate.relpath, candidate.line, "internal-error", message))
     result = parser.result
     _foreign_targets(candidate, parser.foreign_tables, result)
     result.writes.sort(key=lambda write: (write.line, write.column))
@@ -193,6 +200,9 @@ class _CandidateParser:
                 continue
             try:
                 tree = json.loads(parse_sql_json(sql.text[start:stop]))
+            except RecursionError:  # valid SQL, nested deeper than Python can walk (a 500-deep subselect)
+                count += self._rejected(unit, first, last, TOO_DEEP, start)
+                continue
             except Exception as exc:
                 pieces = sql.split_at_semicolons(first, last) if recover else []
                 if len(pieces) > 1:

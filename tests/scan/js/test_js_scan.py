@@ -57,3 +57,21 @@ def test_titan_example_reports_the_node_writer() -> None:
     root = Path(__file__).resolve().parents[3] / "examples" / "titan"
     found = [(rule, path) for rule, path, _line in _rules(root) if path.startswith("ingestor/")]
     assert found == [("GRD001", "ingestor/src/ingestors/jobs.js")]
+
+
+def test_orm_filled_default_is_named_in_the_finding(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "src/schema.ts": (
+                "import { pgTable, text, timestamp } from 'drizzle-orm/pg-core';\n"
+                "export const jobs = pgTable('jobs', {\n  name: text('name'),\n"
+                "  createdAt: timestamp('created_at').$defaultFn(() => new Date()),\n});\n"
+            ),
+            "src/load.ts": "import { jobs } from './schema';\nawait db.insert(jobs).values({ name: 'a' });\n",
+        },
+    )
+    [found] = scan(tmp_path, Config(), jobs=1).findings
+    assert found.rule == "GRD001" and found.relpath == "src/load.ts"
+    assert "jobs.createdAt (column created_at)" in found.message
+    assert "the ORM fills it with its client-side default" in found.message

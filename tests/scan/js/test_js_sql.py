@@ -98,12 +98,15 @@ import { sql } from 'slonik';
 await pool.query(sql.type(Job)`INSERT INTO ${sql.identifier(['titan', 'jobs'])} (job_id) VALUES (${1})`);
 await sql`INSERT INTO titan.jobs (job_id, created_at) VALUES (${id}, ${at})`;
 await db.query(String.raw`INSERT INTO titan.jobs (name) VALUES ('a\\b')`);
+const TABLE = 'jobs';
+await db.query(sql<Job>`INSERT INTO ${sql.identifier(['titan', TABLE])} (job_id) VALUES (${id})`);
 """
     found = writes_in(tmp_path, {"a.ts": source})
     assert shapes(found) == [
         (2, "titan.jobs", ("job_id",)),
         (3, "titan.jobs", ("job_id", "created_at")),
         (4, "titan.jobs", ("name",)),
+        (6, "titan.jobs", ("job_id",)),
     ]
 
 

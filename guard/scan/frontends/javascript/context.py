@@ -94,6 +94,28 @@ class JsContext:
         )
 
 
+def template_tag(template: Node) -> tuple[Node, Node] | None:
+    """``(tag expression, node spanning tag and template)`` of a tagged template literal, else None.
+
+    ``sql<Row>`...``` (a tag with type arguments) is read by tree-sitter-typescript as the comparisons
+    ``sql < Row > `...```; no program compares a template literal that way, so it is taken as the tag it is.
+    """
+    parent = template.parent
+    if parent is None:
+        return None
+    if parent.type == "call_expression" and parent.child_by_field_name("arguments") == template:
+        function = parent.child_by_field_name("function")
+        return (function, parent) if function is not None else None
+    if parent.type == "binary_expression" and parent.child_by_field_name("right") == template:
+        operator, left = parent.child_by_field_name("operator"), parent.child_by_field_name("left")
+        if operator is not None and operator.type == ">" and left is not None and left.type == "binary_expression":
+            inner = left.child_by_field_name("operator")
+            tag = left.child_by_field_name("left")
+            if inner is not None and inner.type == "<" and tag is not None:
+                return tag, parent
+    return None
+
+
 def call_parts(node: Node) -> tuple[Node | None, Node | None, str, list[Node]]:
     """``(callee, receiver, method name, arguments)`` of a call expression (receiver None for plain calls)."""
     function = node.child_by_field_name("function")

@@ -17,6 +17,7 @@ from pathlib import Path
 from guard.scan.frontends.javascript.module import JsModule
 from guard.scan.frontends.javascript.prisma_schema import PrismaSchema, read_prisma_schema
 from guard.scan.frontends.javascript.source import DIALECTS, JsSource, is_minified
+from guard.scan.reading import Unreadable, as_utf8, read_source
 
 _EXTENSIONS = tuple(DIALECTS)
 _TS_ALIASES = {".js": (".ts", ".tsx"), ".mjs": (".mts",), ".cjs": (".cts",), ".jsx": (".tsx",)}
@@ -69,9 +70,9 @@ class JsProject:
         if relpath in self._modules:
             return self._modules[relpath]
         module = None
-        try:
-            data = (self.root / relpath).read_bytes()
-        except OSError:
+        try:  # an imported module: never block on a FIFO swapped in for it
+            data = as_utf8(read_source(str(self.root / relpath)))
+        except Unreadable:
             data = b""
         if data and b"\0" not in data and not is_minified(data):
             module = JsModule.read(JsSource.parse(data, relpath))
@@ -88,8 +89,8 @@ class JsProject:
             schema = PrismaSchema()
             for relpath in self.prisma_relpaths:
                 try:
-                    text = (self.root / relpath).read_text("utf-8", "replace")
-                except OSError:
+                    text = as_utf8(read_source(str(self.root / relpath))).decode("utf-8", "replace")
+                except Unreadable:
                     continue
                 schema.merge(read_prisma_schema(text, relpath))
             self._prisma = schema

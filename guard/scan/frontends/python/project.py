@@ -22,6 +22,7 @@ from typing import Protocol
 
 from guard.scan.frontends.python.prefilter import may_contain_sql
 from guard.scan.frontends.python.source import decode_source
+from guard.scan.reading import Unreadable, as_utf8, read_source
 
 #: Directories that hold the import root in common layouts; a module path is also known without them.
 _LAYOUT_ROOTS = ("src", "lib", "python")
@@ -135,10 +136,9 @@ class _ModuleSource:
 
     @classmethod
     def load(cls, index: ModuleMap, relpath: str) -> _ModuleSource | None:
-        try:
-            with open(os.path.join(index.root, relpath), "rb") as handle:
-                data = handle.read()
-        except OSError:
+        try:  # another module, read for its constants: never block on a FIFO swapped in for it
+            data = as_utf8(read_source(os.path.join(index.root, relpath)))
+        except Unreadable:
             return None
         return None if b"\0" in data else cls(index, relpath, data)
 

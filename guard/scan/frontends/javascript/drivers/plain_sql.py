@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from guard.scan.frontends.javascript.context import Found, JsContext, call_parts
+from guard.scan.frontends.javascript.context import Found, JsContext, call_parts, template_tag
 from guard.scan.frontends.javascript.values import PIECE_WORDS, may_be_sql
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def _root(node: Node) -> Node | None:
         kind = parent.type
         if kind in _NOT_SQL_PARENTS:
             return None
-        if kind == "call_expression" and parent.child_by_field_name("arguments") == current:
+        if current.type == "template_string" and template_tag(current) is not None:
             return None  # a tagged template: the tagged-template driver reads it with its own rules
         if kind == "binary_expression":
             operator = parent.child_by_field_name("operator")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from guard.scan.frontends.javascript.context import Found, JsContext, call_parts
+from guard.scan.frontends.javascript.context import Found, JsContext, call_parts, template_tag
 from guard.scan.frontends.javascript.evaluate import Evaluator
 from guard.scan.frontends.javascript.rows import row_keys
 from guard.scan.frontends.javascript.values import SQL_WORDS, StrValue, hole_value, join, may_be_sql, text_value
@@ -31,14 +31,10 @@ _RAW_TAGS = frozenset({"String.raw"})
 
 def extract(ctx: JsContext) -> None:
     for template in ctx.source.nodes("template_string"):
-        call = template.parent
-        if call is None or call.type != "call_expression" or call.child_by_field_name("arguments") != template:
+        tagged = template_tag(template)
+        if tagged is None or not may_be_sql(ctx.source.data, SQL_WORDS, template.start_byte, template.end_byte):
             continue
-        if not may_be_sql(ctx.source.data, SQL_WORDS, template.start_byte, template.end_byte):
-            continue
-        tag_node = call.child_by_field_name("function")
-        if tag_node is None:
-            continue
+        tag_node, call = tagged
         tag = ctx.text(tag_node)
         if tag in _RAW_TAGS:
             value = ctx.ev.template(template)
