@@ -10,7 +10,7 @@ import click
 from guard import options
 from guard.commands import time_options
 from guard.db.locks import PROGRESS, LockPolicy
-from guard.errors import EXIT_INTERRUPTED, GuardError, cli_errors
+from guard.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, GuardError, cli_errors
 
 
 @click.command()
@@ -58,6 +58,9 @@ def migrate(
     if not dsn:
         raise GuardError("no database given: pass --dsn DSN or set GUARD_DSN (or use --sql to print the SQL)")
     policy = LockPolicy(timeout_seconds=lock_timeout, tries=lock_tries)
+    managed = runner.managing_environment(dsn) if downgrade_to is None else None
+    if managed is not None:
+        _report_managed(runner, *managed)
     try:
         # each step on stderr: Alembic's "Running upgrade A -> B", guard's per-table statements and lock waits
         with options.progress_logging(quiet, "alembic.runtime.migration", PROGRESS.name):
@@ -70,6 +73,19 @@ def migrate(
             raise
         _report_interrupt(runner, dsn)
     click.echo(f"guard: database at revision {', '.join(runner.current_revisions(dsn)) or 'base'}")
+
+
+def _report_managed(runner: Any, table: str, recorded: list[str]) -> NoReturn:
+    """guard lives in the project's own Alembic environment: report its state, never install it twice."""
+    heads = runner.guard_heads()
+    up_to_date = heads <= set(recorded)
+    head = ", ".join(sorted(heads))
+    state = "up to date" if up_to_date else f"guard's lineage at {', '.join(recorded)}, its head is {head}"
+    click.echo(
+        f"guard: managed by your Alembic environment (version table {table}): {state}; "
+        "apply migrations there with `alembic upgrade heads`"
+    )
+    raise SystemExit(EXIT_OK if up_to_date else EXIT_FINDINGS)
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -97,6 +97,46 @@ def offline_sql(
     return buffer.getvalue()
 
 
+def guard_heads() -> set[str]:
+    """The head(s) of guard's own lineage."""
+    return set(ScriptDirectory.from_config(alembic_config(None, None)).get_heads())
+
+
+def guard_revisions() -> set[str]:
+    """Every revision of guard's own lineage (install and schema upgrades)."""
+    script = ScriptDirectory.from_config(alembic_config(None, None))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def managing_environment(dsn: str) -> tuple[str, list[str]] | None:
+    """The project's own Alembic version table when it, not ``guard.alembic_version``, records guard's lineage.
+
+    ``alembic upgrade heads`` in a project that added guard (``guard.alembic.setup``) records guard's revisions
+    in the project's version table. ``guard migrate`` must then report, not install guard a second time
+    (which failed with "relation protected_tables already exists"). Returns (table, guard revisions recorded).
+    """
+    if current_revisions(dsn):
+        return None
+    ours = guard_revisions()
+    with connect(dsn, autocommit=True) as conn:
+        tables = conn.execute(
+            """
+            SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class AS c
+              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+              JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attname = 'version_num' AND a.attnum > 0
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('guard', 'pg_catalog', 'information_schema')
+               AND has_table_privilege(c.oid, 'SELECT')
+             ORDER BY 1
+            """
+        ).fetchall()
+        for (table,) in tables:
+            recorded = [row[0] for row in conn.execute(f"SELECT version_num FROM {table}")]
+            guard_rows = sorted(set(recorded) & ours)
+            if guard_rows:
+                return table, guard_rows
+    return None
+
+
 def pending_start(dsn: str, migrations_dir: str | None) -> tuple[str | None, bool]:
     """(the revision the database is at, whether anything is pending) for ``--sql --dsn``.
 

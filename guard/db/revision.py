@@ -19,8 +19,18 @@ from guard.db.operations import GuardSettings, table_spelling
 from guard.errors import GuardError
 
 
-def parent_revision(migrations_dir: Path) -> str:
-    """The revision a new file must follow: the head of ``migrations_dir``, else guard's lineage head."""
+def in_user_environment(migrations_dir: Path) -> bool:
+    """``migrations_dir`` is the ``versions/`` of the project's own Alembic environment (its ``env.py`` is beside it).
+
+    There, guard's revisions must never be named in the project's files: ``alembic revision`` does not load
+    guard's lineage (see :mod:`guard.alembic`), so a file naming one would break it.
+    """
+    return (migrations_dir.resolve().parent / "env.py").is_file()
+
+
+def parent_revision(migrations_dir: Path) -> str | None:
+    """The revision a new file must follow: the head of ``migrations_dir``, else guard's lineage head (None: a
+    new root, in the project's own Alembic environment)."""
     script = ScriptDirectory.from_config(alembic_config(None, migrations_dir))
     heads = [script.get_revision(head) for head in script.get_heads()]
     own = sorted(rev.revision for rev in heads if rev is not None and _inside(Path(rev.path), migrations_dir))
@@ -31,6 +41,8 @@ def parent_revision(migrations_dir: Path) -> str:
         )
     if own:
         return own[0]
+    if in_user_environment(migrations_dir):
+        return None
     guard_heads = sorted(rev.revision for rev in heads if rev is not None)
     if len(guard_heads) != 1:
         raise GuardError(f"cannot choose a parent revision among {', '.join(guard_heads)}; merge the heads first")

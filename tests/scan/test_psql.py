@@ -152,3 +152,17 @@ def test_a_goose_migration_keeps_its_table_in_the_catalog(tmp_path: Path) -> Non
     (tmp_path / "load.sql").write_text("INSERT INTO jobs (id) VALUES (1);\n")
     result = scan(tmp_path, Config(), jobs=1)
     assert [(f.rule, f.relpath) for f in result.findings] == [("GRD001", "load.sql")]
+
+
+def test_unreadable_sql_that_looked_like_a_write_says_so() -> None:
+    text = (
+        "SELECT 'x' \\gexec\n"
+        "DO $$ BEGIN\n  INSERT INTO jobs (st_id) VALUES (1)\n  PERFORM pg_sleep(1);\nEND $$;\n"  # missing ;
+        "INSERT INTO jobs (st_id VALUES (2);\n"
+        "CREATE VIEW recent AS SELECT FROM WHERE GROUP;\n"
+    )
+    script = read_psql(text)
+    parsed = parse_candidate(SqlCandidate("seed.sql", 1, 1, script.text, "sql-file", line_starts=script.line_starts))
+    found = [(d.line, d.reason, d.may_hide_write) for d in parsed.diagnostics]
+    assert found == [(2, "PL/pgSQL body", True), (6, "INSERT statement", True), (7, "CREATE statement", False)]
+    assert all("a write may be lost here" in d.message for d in parsed.diagnostics if d.may_hide_write)

@@ -111,8 +111,10 @@ def _plpgsql(
     except Exception as exc:
         reason, _ = error_details(exc, 0)
         line = statement.line()
-        message = f"cannot parse the PL/pgSQL body of {label}: {reason}"
-        return [Diagnostic(unit.candidate.relpath, line, "unparsed-sql", message)]
+        writes = {"INSERT", "COPY", "MERGE"} & {token.name for token in SqlText(body).tokens}
+        lost = ", so a write may be lost here" if writes else ""
+        message = f"cannot parse the PL/pgSQL body of {label}{lost}: {reason}"
+        return [Diagnostic(unit.candidate.relpath, line, "unparsed-sql", message, "PL/pgSQL body", bool(writes))]
     line_starts = _line_starts(body)
     for kind, query, lineno in _embedded_sql(tree):
         to_query = _shifted(to_source, max(_find(body, query, line_starts, lineno), 0))
