@@ -188,3 +188,41 @@ def test_config_severity_wins_over_evidence(tmp_path: Path) -> None:
     flat = scan(tmp_path, config_from_mapping({"default_severity": "medium"}), jobs=1).findings[0]
     assert (ranked.severity, pinned.severity, flat.severity) == (Severity.CRITICAL, Severity.LOW, Severity.MEDIUM)
     assert pinned.evidence == ranked.evidence  # the evidence is still shown
+
+
+MODELS = """
+from sqlalchemy import Column, DateTime, Integer, String, func
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id = Column(Integer, primary_key=True)
+    status = Column(String)
+    scheduled_at = Column(DateTime)
+    created_at = Column(DateTime, server_default=func.now())
+"""
+
+
+def test_orm_writes_carry_evidence_from_their_constructor(tmp_path: Path) -> None:
+    """An ORM row is judged like SQL: a loop over a payload in a sync job is critical, a route's create low."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(MODELS)
+    (tmp_path / "app" / "sync_jobs.py").write_text(
+        "from app.models import Job\n\n"
+        "def sync_jobs(session, payload):\n"
+        "    for job in payload:\n"
+        "        session.add(Job(status=job['jobStatus'], scheduled_at=job['scheduledOn']))\n"
+    )
+    (tmp_path / "app" / "views.py").write_text(
+        "from app.models import Job\n\n@router.post('/jobs')\ndef create_job(session, status):\n"
+        "    session.add(Job(status=status))\n"
+    )
+    findings = {f.relpath: f for f in scan(tmp_path, Config(), jobs=1).findings}
+    synced, created = findings["app/sync_jobs.py"], findings["app/views.py"]
+    details = {e.kind: e.detail for e in synced.evidence}
+    assert synced.severity == Severity.CRITICAL and details["business-date"] == "scheduled_at <- scheduledOn"
+    assert {"bulk", "external-records", "batch-context"} <= set(details)
+    assert created.severity == Severity.LOW and {e.kind for e in created.evidence} == {"request-handler"}

@@ -232,13 +232,19 @@ def _is_request_handler(function: ast.FunctionDef | ast.AsyncFunctionDef) -> boo
 
 
 def _rows_of(call: ast.Call) -> _Rows:
-    """The parameters argument of an execute-like call, read as one row of element expressions."""
+    """The parameters argument of an execute-like call, read as one row of element expressions; for a call
+    with no SQL argument (an ORM constructor ``Job(status=job["s"])``, ``.values(**)``, ``objects.create``)
+    its keyword arguments are the row."""
     keywords = {k.arg: k.value for k in call.keywords if k.arg}
     params = next(
         (keywords[k] for k in ("params", "vars", "vars_list", "argslist", "parameters", "args") if k in keywords), None
     )
     if params is None:
         params = call.args[1] if len(call.args) > 1 else None
+    if params is None and keywords:
+        return _Rows(named=tuple(keywords.items()))
+    if params is None and len(call.args) == 1 and isinstance(call.args[0], (ast.Dict, ast.List, ast.ListComp)):
+        return replace(_row_shape(call.args[0], many=False), source=call.args[0])  # .values({...}), bulk rows
     if params is None:
         return _Rows()
     if len(call.args) > 2 and _method(call) not in BULK_METHODS:  # asyncpg: execute(sql, a, b, c)
@@ -287,26 +293,27 @@ def _record_key(node: ast.expr) -> str | None:
 
 
 def _record_keys(write: WriteStatement, rows: _Rows) -> tuple[tuple[str, str], ...]:
-    """Each column whose value is a placeholder bound to a record key: (column, key)."""
-    if write.columns is None or not write.column_values:
+    """Each column whose value is a placeholder bound to a record key, or (writes without SQL text: ORM
+    constructors, dict rows) the keyword/key of the same name: (column, key)."""
+    if write.columns is None:
         return ()
     named = dict(rows.named)
+    values = dict(write.column_values)
     mapping = []
     position = 0
-    for column, value in write.column_values:
-        match = _PLACEHOLDER.match(value)
-        if not match:
-            continue
-        positional, number, name, colon = match.groups()
-        expr: ast.expr | None = None
-        if positional:
-            expr = rows.positional[position] if position < len(rows.positional) else None
-            position += 1
-        elif number:
-            index = int(number) - 1
-            expr = rows.positional[index] if index < len(rows.positional) else None
-        else:
-            expr = named.get(name or colon)
+    for column in write.columns:
+        match = _PLACEHOLDER.match(values.get(column, ""))
+        expr: ast.expr | None = named.get(column)
+        if match:
+            positional, number, name, colon = match.groups()
+            if positional:
+                expr = rows.positional[position] if position < len(rows.positional) else None
+                position += 1
+            elif number:
+                index = int(number) - 1
+                expr = rows.positional[index] if index < len(rows.positional) else None
+            else:
+                expr = named.get(name or colon)
         key = _record_key(expr) if expr is not None else None
         if key:
             mapping.append((column, key))
