@@ -320,12 +320,12 @@ def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
     extraction = reader.extract(source.relpath, data)
     result.diagnostics.extend(extraction.diagnostics)
     result.facts.extend(extraction.facts)
-    annotate = extraction.annotate
-    result.writes.extend(annotate(w, ((w.line, w.column - 1),)) if annotate else w for w in extraction.writes)
+    annotate = extraction.annotate or _path_evidence
+    result.writes.extend(annotate(w, ((w.line, w.column - 1),)) for w in extraction.writes)
     result.statements += len(extraction.writes)
     for candidate in extraction.candidates:
         parsed = parse_candidate(candidate)
-        result.writes.extend(annotate(w, candidate.sites) if annotate else w for w in parsed.writes)
+        result.writes.extend(annotate(w, candidate.sites) for w in parsed.writes)
         if not extraction.reverts_schema(candidate):  # DDL in an Alembic downgrade() undoes the upgrade
             # ... and so does a down section inside one .sql candidate (``-- migrate:down``, ``-- +goose Down``)
             own = source.relpath
@@ -334,3 +334,9 @@ def _scan_text(source: SourceFile, data: bytes, result: FileScan) -> None:
         result.statements += parsed.statements
     if extraction.text is not None:
         result.suppressions.extend(find_suppressions(extraction.text, source.relpath, frontend.comment_markers))
+
+
+def _path_evidence(write: WriteStatement, _sites: Sequence[tuple[int, int]]) -> WriteStatement:
+    """For front-ends that do not look around a write: its file's path still says whether it is a batch job."""
+    found = evidence.path_evidence(write.relpath)
+    return replace(write, evidence=evidence.merge(write.evidence, found)) if found else write

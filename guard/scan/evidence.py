@@ -89,6 +89,19 @@ def is_batch_name(name: str) -> bool:
     return bool(_BATCH_WORDS.search(name))
 
 
+def batch_path(relpath: str) -> str | None:
+    """The innermost part of a file's path that reads as a batch job (``etl/load_jobs.py`` -> ``load_jobs``)."""
+    parts = relpath.rsplit(".", 1)[0].split("/")
+    return next((part for part in reversed(parts) if is_batch_name(part)), None)
+
+
+def path_evidence(relpath: str) -> tuple[Evidence, ...]:
+    """What a file's path alone says, for front-ends that cannot see around a write (or files that do not
+    parse): a batch job's file or directory name."""
+    batch = batch_path(relpath)
+    return (Evidence(BATCH_CONTEXT, batch),) if batch else ()
+
+
 def date_stem(name: str) -> str:
     """The event a date-like name is about: ``scheduled_at``/``scheduledOn``/``ScheduledDate`` -> ``scheduled``."""
     snake = _snake(name)

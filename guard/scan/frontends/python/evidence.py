@@ -117,8 +117,7 @@ class HistorySignals:
             found.append(Evidence(evidence.REQUEST_HANDLER, f"{functions[0].name}()"))
         batch = next((f"{f.name}()" for f in functions if evidence.is_batch_name(f.name)), None)
         if batch is None:
-            parts = self.relpath.rsplit(".", 1)[0].split("/")
-            batch = next((p for p in reversed(parts) if evidence.is_batch_name(p)), None)
+            batch = evidence.batch_path(self.relpath)
         if batch is None and self._is_script:
             batch = "__main__ script"
         if batch is not None:
