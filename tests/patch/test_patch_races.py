@@ -122,3 +122,11 @@ def test_sigkill_mid_apply_then_a_plain_rerun_cleans_up(root: Path, tmp_path: Pa
     time.sleep(0.01)
     assert clean_stale_temp_files(root, ["app.py"]) == leftovers
     assert sorted(p.name for p in root.iterdir()) == ["app.py"]
+
+
+def test_a_fifo_swapped_in_before_planning_is_refused_not_waited_on(root: Path) -> None:
+    (root / "app.py").unlink()
+    os.mkfifo(root / "app.py")
+    patch = plan_file(str(root), "app.py", [SITE], PATCHERS)  # a blocking open() would wait for a writer
+    assert not patch.changed
+    assert any("FIFO" in (result.reason or "") for result in patch.results), patch.results
