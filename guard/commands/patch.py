@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
     type=click.Path(path_type=Path, file_okay=False),
     help="Where --apply keeps the originals (default: PATH/.guard-backup/<UTC timestamp>/).",
 )
+@click.option("--force", is_flag=True, help="With --apply, also rewrite read-only files (refused otherwise).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @cli_errors
 def patch(
@@ -53,6 +54,7 @@ def patch(
     apply_changes: bool,
     dry_run: bool,
     backup_dir: Path | None,
+    force: bool,
     jobs: int | None,
 ) -> None:
     """Patch PATH's writes that leave the timestamp column to its default (the findings of guard scan).
@@ -84,7 +86,7 @@ def patch(
     _summarize(patches, unfixable, selection)
     failed = False
     if apply_changes:
-        failed = _apply(root, patches, backup_dir)
+        failed = _apply(root, patches, backup_dir, force)
     everything = [r for p in patches for r in p.results] + unfixable
     if failed:
         raise SystemExit(EXIT_ERROR)
@@ -172,14 +174,16 @@ def _summarize(patches: list[FilePatch], unfixable: list[SiteResult], selection:
     )
 
 
-def _apply(root: Path, patches: list[FilePatch], backup_dir: Path | None) -> bool:
+def _apply(root: Path, patches: list[FilePatch], backup_dir: Path | None, force: bool) -> bool:
     """Write the patches; True when a file was refused."""
-    from guard.patch.apply import apply_patches, check_backup_dir, default_backup_dir
+    from guard.patch.apply import apply_patches, check_backup_dir, clean_stale_temp_files, default_backup_dir
 
     target = (backup_dir if backup_dir is not None else default_backup_dir(root)).resolve()
     if any(p.changed for p in patches):
         check_backup_dir(root, target)
-    outcomes = apply_patches(root, patches, target)
+    for stale in clean_stale_temp_files(root, [p.relpath for p in patches]):
+        click.echo(f"guard patch: removed {stale}, left by an interrupted earlier run", err=True)
+    outcomes = apply_patches(root, patches, target, force)
     written = [o for o in outcomes if not o.error]
     for outcome in outcomes:
         if outcome.error:

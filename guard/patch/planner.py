@@ -23,6 +23,7 @@ from guard.patch.javascript import js_parse_problem
 from guard.patch.site import PatchSite, SiteResult, TableColumns, ValueSource
 from guard.patch.sql_files import parses
 from guard.scan.frontends import language_of
+from guard.scan.reading import Unreadable, read_source
 from guard.scan.rules import fixable_rules
 from guard.scan.rules.base import ORM_PARSERS
 from guard.scan.rules.grd007_source_timestamp_dropped import copied_history
@@ -219,9 +220,9 @@ def _constants_used_elsewhere(
     names = {r.module_constant for _, r in edited if r.module_constant}
     refused: dict[PatchSite, str] = {}
     for relpath in python_files:
-        try:
-            text = (Path(root) / relpath).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        try:  # never block on a FIFO swapped in for a module
+            text = read_source(str(Path(root) / relpath)).decode("utf-8", errors="replace")
+        except Unreadable:
             continue
         present = names & set(_IDENTIFIER.findall(text))
         for owner, result in edited:
@@ -257,9 +258,9 @@ def plan_file(root: str, relpath: str, sites: Iterable[PatchSite], patchers: Pat
     patch = FilePatch(relpath, language)
     site_list = list(sites)
     try:
-        data = (Path(root) / relpath).read_bytes()
+        data = read_source(str(Path(root) / relpath))
         patch.original = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (Unreadable, UnicodeDecodeError) as exc:
         return _refused(patch, site_list, f"cannot read the file as UTF-8 ({exc})")
     patch.digest = digest_of(data)
     try:

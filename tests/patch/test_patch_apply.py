@@ -6,8 +6,6 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
-
 from guard.codemods.patchers import PATCHERS
 from guard.patch.apply import apply_patches, default_backup_dir
 from guard.patch.planner import FilePatch, plan, plan_file
@@ -15,14 +13,6 @@ from guard.patch.site import PatchSite, ValueSource
 
 SOURCE = 'def save(cur, job):\n    cur.execute("INSERT INTO jobs (id) VALUES (%s)", (job["id"],))\n'
 SITE = PatchSite("app.py", 2, "jobs", "created_at", values=ValueSource(source_field="createdOn"))
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    base = tmp_path / "repo"
-    base.mkdir()
-    (base / "app.py").write_text(SOURCE)
-    return base
 
 
 def test_apply_writes_atomically_keeps_mode_and_backs_up(root: Path, tmp_path: Path) -> None:

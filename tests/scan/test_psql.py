@@ -166,3 +166,20 @@ def test_unreadable_sql_that_looked_like_a_write_says_so() -> None:
     found = [(d.line, d.reason, d.may_hide_write) for d in parsed.diagnostics]
     assert found == [(2, "PL/pgSQL body", True), (6, "INSERT statement", True), (7, "CREATE statement", False)]
     assert all("a write may be lost here" in d.message for d in parsed.diagnostics if d.may_hide_write)
+
+
+def test_statements_generated_by_gexec_are_read_from_their_literals() -> None:
+    from guard.scan.frontends.sql.extract import extract_sql_file
+
+    text = (
+        "SELECT format('INSERT INTO %I.audit_log (action) VALUES (%L)', schema_name, 'bootstrap')\n"
+        "FROM tenants \\gexec\n"
+        "SELECT 'INSERT INTO ' || quote_ident(t) || ' (id) SELECT id FROM staging' FROM fill \\gexec\n"
+        "SELECT 'CREATE DATABASE fleet' WHERE NOT EXISTS (SELECT 1) \\gexec\n"
+    )
+    candidates, _ = extract_sql_file(text, "bootstrap.sql")
+    writes = [w for c in candidates for w in parse_candidate(c).writes]
+    assert [(w.line, w.column, w.table, w.columns, w.dynamic, w.context) for w in writes] == [
+        (1, 16, "guard_hole_0.audit_log", ("action",), True, "\\gexec"),
+        (3, 9, "guard_hole_0", ("id",), True, "\\gexec"),
+    ]

@@ -157,3 +157,24 @@ def test_since_accepts_a_duration_back_from_now(incident: Guard) -> None:
     bad = incident.run("detect", "--table", "titan.jobs", "--since", "last tuesday")
     assert bad.exit_code == 2
     assert "neither an ISO timestamp nor a duration" in bad.output
+
+
+def test_rows_re_stamped_by_update_or_upsert_are_found(guard: Guard) -> None:
+    """The burst guard's documented limitation (UPDATE/upsert) has this safety net: detect sees stored rows."""
+    guard.query_script(
+        """
+        CREATE SCHEMA titan;
+        CREATE TABLE titan.jobs (id bigint PRIMARY KEY, created_at timestamptz NOT NULL,
+                                 scheduled_at timestamptz, invoice_total numeric(12, 2));
+        INSERT INTO titan.jobs SELECT g, timestamptz '2019-01-01' + g * interval '1 hour',
+                                      timestamptz '2010-01-01' + g * interval '1 day', 10
+          FROM generate_series(1, 6000) AS g;
+        UPDATE titan.jobs SET created_at = timestamptz '2026-11-02 10:00:30' WHERE id <= 3000;
+        INSERT INTO titan.jobs SELECT g, timestamptz '2019-01-01', timestamptz '2019-01-01' + g * interval '1 hour', 10
+          FROM generate_series(3001, 3100) AS g
+        ON CONFLICT (id) DO UPDATE SET created_at = timestamptz '2026-11-02 10:00:45';
+        """
+    )
+    report = guard.json("detect", "--table", "titan.jobs")
+    [burst] = report["tables"][0]["bursts"]
+    assert burst["rows"] == 3100

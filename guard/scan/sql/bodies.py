@@ -121,7 +121,7 @@ def _plpgsql(
         if kind == "static":
             parse_unit(query, to_query, "plpgsql", label)
             continue
-        rebuilt = _dynamic_sql(query)
+        rebuilt = dynamic_sql(query)
         if rebuilt is not None:
             text, offsets = rebuilt
             parse_unit(text, _through(offsets, to_query), "plpgsql", f"{label} EXECUTE")
@@ -190,7 +190,7 @@ def _find(body: str, query: str, line_starts: list[int], lineno: int) -> int:
     return offset if offset >= 0 else body.find(query)
 
 
-def _dynamic_sql(expression: str) -> tuple[str, OffsetMap] | None:
+def dynamic_sql(expression: str) -> tuple[str, OffsetMap] | None:
     """Rebuild the SQL an ``EXECUTE`` expression produces from its string literals, holes for the rest.
 
     ``'INSERT INTO ' || quote_ident(t) || ' (a) VALUES ($1)'`` becomes ``INSERT INTO guard_hole_0 (a)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from guard.model import Diagnostic, SqlCandidate
 from guard.scan.frontends.sql.psql import Include, read_psql
+from guard.scan.sql.bodies import dynamic_sql
 from guard.scan.sql.text import Locator, SqlText
 
 #: Files above this many characters are split into candidates of about this size.
@@ -54,7 +55,59 @@ def extract_sql_script(text: str, relpath: str) -> SqlFileExtraction:
         extraction.candidates.append(whole)
     else:
         extraction.candidates.extend(_chunks(whole))
+    if script.gexec:
+        locator = Locator(whole)
+        for start, stop in script.gexec:
+            extraction.candidates.extend(_generated(whole, locator, start, stop))
     return extraction
+
+
+def _generated(whole: SqlCandidate, locator: Locator, start: int, stop: int) -> list[SqlCandidate]:
+    """The statements a ``SELECT ... \\gexec`` query generates, as far as its text tells: each select-list item
+    built from string literals (``format('INSERT INTO %I ...', t)``, ``'INSERT INTO ' || quote_ident(t) || ...``)
+    rebuilt with holes for what only the run knows, positioned in the literal it came from."""
+    sql = SqlText(whole.text[start:stop])
+    tokens = sql.tokens
+    if not tokens or tokens[0].name != "SELECT":
+        return []
+    candidates: list[SqlCandidate] = []
+    for first, last in _select_items(sql):
+        expression_start = start + tokens[first].start
+        expression = whole.text[expression_start : start + tokens[last].end + 1]
+        rebuilt = dynamic_sql(expression)
+        if rebuilt is None:
+            continue
+        text, offsets = rebuilt
+        starts = tuple(
+            (new, *locator.position(expression_start + old)) for new, old in offsets.segments if new <= len(text)
+        )
+        line, column = starts[0][1], starts[0][2]
+        candidates.append(
+            SqlCandidate(whole.relpath, line, column, text, "sql-file", line_starts=starts, context="\\gexec")
+        )
+    return candidates
+
+
+def _select_items(sql: SqlText) -> list[tuple[int, int]]:
+    """Token ranges of the select-list items of ``SELECT a, b FROM ...`` (aliases dropped)."""
+    items: list[tuple[int, int]] = []
+    depth = 0
+    first = 1
+    for index in range(1, len(sql.tokens)):
+        name = sql.tokens[index].name
+        if name in ("ASCII_40", "ASCII_91"):
+            depth += 1
+        elif name in ("ASCII_41", "ASCII_93"):
+            depth -= 1
+        elif depth == 0 and name in ("ASCII_44", "FROM", "WHERE", "AS", "ASCII_59", "GROUP_P", "ORDER", "LIMIT"):
+            if index > first:
+                items.append((first, index - 1))
+            if name != "ASCII_44":
+                return items
+            first = index + 1
+    if len(sql.tokens) > first:
+        items.append((first, len(sql.tokens) - 1))
+    return items
 
 
 def _chunks(whole: SqlCandidate) -> list[SqlCandidate]:
