@@ -26,10 +26,10 @@ import psycopg
 from psycopg import sql
 
 from guard.config import Config, TableConfig
+from guard.db.session import transaction
 from guard.testing import start_postgres
 from guard.watch.catalog import resolve_table
 from guard.watch.detect import BurstSettings, TableScan, scan_table
-from guard.watch.session import transaction
 
 BURST_ROWS = 10_461
 

@@ -22,6 +22,10 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 
+#: The database guard's modes (``[tables."t"] mode``, ``guard protect --mode``, the trigger functions' argument).
+MODES = ("enforce", "quarantine", "audit")
+
+
 class ConfigError(Exception):
     """Bad configuration; the message names the file and the key."""
 
@@ -228,8 +232,8 @@ def _table_config(source: str, name: str, raw: Any) -> TableConfig:
                 raise _fail(source, full, "must be true or false")
             cfg.guarded = value
         elif key == "mode":
-            if value not in ("enforce", "quarantine", "audit"):
-                raise _fail(source, full, "must be one of enforce, quarantine, audit")
+            if value not in MODES:
+                raise _fail(source, full, f"must be one of {', '.join(MODES)}")
             cfg.mode = value
         elif key in ("why", "source_field", "source_expression"):
             if not isinstance(value, str):

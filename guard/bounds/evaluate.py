@@ -1,6 +1,6 @@
 """Run metric queries and judge them: fixed bounds, a band around the trailing median, a minimum sample.
 
-Everything runs in the caller's READ ONLY transaction with its statement timeout (``guard.watch.session``);
+Everything runs in the caller's READ ONLY transaction with its statement timeout (``guard.db.session``);
 each query also runs in its own savepoint so one metric that fails (a typo, a timeout) is reported in its
 row while the others are still judged.
 

@@ -19,10 +19,10 @@ from guard.bounds.evaluate import ERROR, FAILING, MetricResult, Reading, evaluat
 from guard.bounds.spec import Metric, load_metrics
 from guard.bounds.suggest import OUTLIER, Suggestion, suggest
 from guard.commands import time_options
+from guard.db.session import transaction
 from guard.envelope import emit_json, iso
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.watch.output import console
-from guard.watch.session import transaction
 
 _STYLE = {"ok": "green", "breach": "bold red", "no_value": "bold red", "error": "red"}
 _LABEL = {"no_value": "no value", "low_sample": "low sample", "no_history": "no history"}

@@ -9,13 +9,13 @@ import click
 
 from guard import options
 from guard.commands import time_options
+from guard.db.session import transaction
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
 from guard.watch.catalog import resolve_table
 from guard.watch.coverage import ALARM, INCONCLUSIVE, INSUFFICIENT, Coverage, measure_coverage
 from guard.watch.output import console
 from guard.watch.predicate import validate_predicate
-from guard.watch.session import transaction
 
 
 class Rate(click.ParamType):

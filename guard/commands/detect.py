@@ -10,12 +10,12 @@ import click
 
 from guard import options
 from guard.commands import time_options
+from guard.db.session import transaction
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
 from guard.watch.catalog import list_tables, resolve_table
 from guard.watch.detect import HANDLED, PARTLY, Burst, BurstSettings, TableScan, scan_table, tables_to_scan
 from guard.watch.output import console, short_time
-from guard.watch.session import transaction
 
 
 @click.command()

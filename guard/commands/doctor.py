@@ -24,6 +24,7 @@ from guard.bounds.evaluate import FAILING, evaluate
 from guard.bounds.spec import load_metrics
 from guard.commands import time_options
 from guard.config import Config, ConfigError
+from guard.db.session import transaction
 from guard.db.status import guard_installed, guarded_tables
 from guard.envelope import emit_json
 from guard.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors, db_error_summary
@@ -35,7 +36,6 @@ from guard.watch.catalog import GUARD_SCHEMA, list_tables
 from guard.watch.detect import BurstSettings, scan_table, tables_to_scan
 from guard.watch.freshness import ERROR, WARN, inventory
 from guard.watch.output import console, hours, iso
-from guard.watch.session import transaction
 
 SHOWN = 5  # lines of detail per section: the summary must fit one screen
 

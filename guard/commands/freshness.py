@@ -10,6 +10,7 @@ import click
 from guard import options
 from guard.commands import time_options
 from guard.config import Config
+from guard.db.session import transaction
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, GuardError, cli_errors
 from guard.rollout.inputs import blast_options, command_config, optional_blast
@@ -17,7 +18,6 @@ from guard.rollout.stale import StaleTable, stale_writers, writer_note
 from guard.watch.catalog import GUARD_SCHEMA, list_tables, missing_schemas
 from guard.watch.freshness import LEVELS, STATUS_LEVEL, Freshness, inventory, worst_level
 from guard.watch.output import console, hours, short_time
-from guard.watch.session import transaction
 
 _STYLE = {"ok": "green", "warn": "yellow", "error": "bold red", "timed_out": "yellow"}
 _LABEL = {"no_timestamp_column": "no timestamp column", "timed_out": "timed out"}

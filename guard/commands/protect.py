@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 
 from guard import options
-from guard.config import Config
+from guard.config import MODES, Config
 from guard.db.history import planned_modes
-from guard.db.operations import MODES, GuardSettings
+from guard.db.operations import GuardSettings
 from guard.db.revision import render_guard_table, render_set_mode, write_revision
 from guard.db.target import ProtectTarget, require_columns, resolve_target, unchecked
 from guard.errors import GuardError, cli_errors

@@ -9,6 +9,7 @@ import click
 
 from guard import options
 from guard.commands import time_options
+from guard.db.session import session, transaction_on
 from guard.envelope import emit_json
 from guard.errors import EXIT_OK, cli_errors
 from guard.watch.catalog import resolve_table
@@ -28,7 +29,6 @@ from guard.watch.quarantine import (
     where_selection,
 )
 from guard.watch.quarantine import release as release_batch
-from guard.watch.session import session, transaction_on
 
 
 @click.command()

@@ -16,6 +16,7 @@ from guard.commands import time_options
 from guard.config import Config
 from guard.db.history import planned_modes
 from guard.db.revision import write_revision
+from guard.db.session import transaction
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
 from guard.rollout.blast import blast_radius
@@ -23,7 +24,6 @@ from guard.rollout.inputs import blast_options, command_config
 from guard.rollout.plan import SET_MODE, SKIP, Step, render_steps, summary_message
 from guard.rollout.verdict import ENFORCED, READY, Row, rollout_rows
 from guard.watch.output import console
-from guard.watch.session import transaction
 
 _STYLE = {READY: "green", ENFORCED: "green", "not ready": "bold red", "not protected": "yellow"}
 

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
+from guard.db.session import DEFAULT_STATEMENT_TIMEOUT
 from guard.durations import parse_duration
-from guard.watch.session import DEFAULT_STATEMENT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -15,11 +15,10 @@ from typing import Any
 from alembic.operations import MigrateOperation, Operations
 from psycopg import sql
 
-from guard.config import normalize_table_name
+from guard.config import MODES, normalize_table_name
 from guard.db.locks import execute_politely
 from guard.errors import GuardError
 
-MODES = ("enforce", "quarantine", "audit")
 #: a name Postgres reads the same unquoted: lower case, no spaces or punctuation
 _SIMPLE_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
 

@@ -53,9 +53,9 @@ def _bare(name: str) -> bool:
 
 
 def _from_database(name: str, config: Config, dsn: str) -> ProtectTarget:
+    from guard.db.session import transaction
     from guard.db.status import guard_installed
     from guard.watch.catalog import resolve_table
-    from guard.watch.session import transaction
 
     with transaction(dsn, read_only=True) as conn:
         table = resolve_table(conn, name, config.search_path)

@@ -17,13 +17,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from guard.config import Config
+from guard.db.session import transaction
 from guard.model import Evidence, Finding
 from guard.rollout.blast import BlastRadius, Writer
 from guard.scan import evidence
 from guard.watch.catalog import GUARD_SCHEMA, list_tables
 from guard.watch.freshness import ERROR, WARN, Freshness, measure
 from guard.watch.output import hours
-from guard.watch.session import transaction
 
 if TYPE_CHECKING:
     import psycopg

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from guard.db.session import transaction
 from guard.errors import GuardError, db_error_summary
 from guard.model import TableInfo
 
@@ -32,20 +33,16 @@ ORDER BY n.nspname, c.relname, a.attnum
 _PROTECTED_QUERY = """
 SELECT table_name, timestamp_column, mode, original_default FROM guard.protected_tables
 """
-STATEMENT_TIMEOUT = "30s"
+#: Catalog queries are quick; a database that takes longer is overloaded, and the scan should say so.
+STATEMENT_TIMEOUT = 30.0  # seconds
 
 
 def load_live_catalog(dsn: str, schemas: Sequence[str] | None = None) -> list[TableInfo]:
     """Every table of the database at ``dsn`` (or of ``schemas`` only), with ordered columns and defaults."""
     import psycopg
 
-    from guard.db.connect import connect
-
-    connection = connect(dsn)
     try:
-        connection.read_only = True
-        with connection.transaction():
-            connection.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (STATEMENT_TIMEOUT,))
+        with transaction(dsn, statement_timeout=STATEMENT_TIMEOUT, application_name="guard-scan") as connection:
             rows = connection.execute(
                 _COLUMNS_QUERY, {"schemas": list(schemas) if schemas is not None else None}
             ).fetchall()
@@ -55,8 +52,6 @@ def load_live_catalog(dsn: str, schemas: Sequence[str] | None = None) -> list[Ta
         raise GuardError(
             f"cannot read the table catalog ({reason}); check that the --dsn user may read pg_catalog"
         ) from None
-    finally:
-        connection.close()
     tables: dict[str, TableInfo] = {}
     for schema, table, column, default in rows:
         name = f"{schema}.{table}"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guard.config import Config, TableConfig
+from guard.db.session import transaction_on
 from guard.db.status import guard_installed, require_guard_schema
 from guard.envelope import iso
 from guard.errors import GuardError
@@ -27,7 +28,6 @@ from guard.watch.catalog import GUARD_SCHEMA, Table
 from guard.watch.detect import find_burst_window
 from guard.watch.predicate import validate_predicate
 from guard.watch.rowkeys import actively_quarantined, row_key
-from guard.watch.session import transaction_on
 
 if TYPE_CHECKING:
     import psycopg

@@ -7,7 +7,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from guard.watch.session import transaction
+from guard.db.session import transaction
 
 from .incident import BURST_MINUTE, BURST_MONEY, BURST_ROWS, BUSINESS_FIRST, BUSINESS_LAST, Guard
 

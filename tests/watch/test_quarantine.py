@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from guard.db.session import session, transaction_on
 from guard.watch.catalog import resolve_table
 from guard.watch.quarantine import Applied, Selection, apply, where_selection
-from guard.watch.session import session, transaction_on
 
 from .incident import BURST_MONEY, BURST_ROWS, NORMAL_MONEY, NORMAL_ROWS, Guard
 

@@ -1,9 +1,9 @@
-"""Transactions for the watch commands: read-only by default, bounded in time, never queueing on locks.
+"""The one way guard reads a production database: read-only by default, bounded in time, never queueing on locks.
 
-Detection and freshness run against production warehouses while writers are busy. Plain SELECTs in a
-READ ONLY transaction take only ACCESS SHARE locks, which never block INSERT/UPDATE/DELETE; the
-statement timeout bounds a scan on a table without an index, and the lock timeout keeps us from waiting
-(and making others wait) behind a pending ALTER TABLE.
+Detection, freshness, quarantine, bounds, rollout and ``guard scan --dsn``'s catalog read run against production
+warehouses while writers are busy. Plain SELECTs in a READ ONLY transaction take only ACCESS SHARE locks, which
+never block INSERT/UPDATE/DELETE; the statement timeout bounds a scan on a table without an index, and the lock
+timeout keeps us from waiting (and making others wait) behind a pending ALTER TABLE.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from guard.db.connect import connect
+from guard.db import connect as connections
 
 if TYPE_CHECKING:
     import psycopg
@@ -25,17 +25,24 @@ WORK_MEM = "64MB"
 
 @contextmanager
 def transaction(
-    dsn: str, *, read_only: bool = True, statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+    dsn: str,
+    *,
+    read_only: bool = True,
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+    application_name: str = "guard-watch",
 ) -> Iterator[psycopg.Connection]:
     """One REPEATABLE READ transaction (a single snapshot across multi-query reports), committed on success."""
-    with session(dsn) as conn, transaction_on(conn, read_only=read_only, statement_timeout=statement_timeout):
+    with (
+        session(dsn, application_name=application_name) as conn,
+        transaction_on(conn, read_only=read_only, statement_timeout=statement_timeout),
+    ):
         yield conn
 
 
 @contextmanager
-def session(dsn: str) -> Iterator[psycopg.Connection]:
+def session(dsn: str, *, application_name: str = "guard-watch") -> Iterator[psycopg.Connection]:
     """A connection for several transactions in a row (they share its temporary tables); closed at the end."""
-    conn = connect(dsn, application_name="guard-watch")
+    conn = connections.connect(dsn, application_name=application_name)
     try:
         yield conn
     finally:
