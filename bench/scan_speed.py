@@ -16,7 +16,8 @@
 With ``--baseline-tree DIR`` (a directory holding another version's ``guard/`` package, e.g. from
 ``git archive <commit> guard | tar -x -C DIR``), every measurement is repeated with that version in the same run,
 interleaved with the current one, and the ratios current/baseline (wall and CPU) are printed; both versions must
-report the same writes and findings.
+report the same writes and findings (a difference is printed: a regression for a pure refactoring, expected when
+the versions differ in features).
 
 Usage: ``python bench/scan_speed.py [ROOT ...] [--jobs N] [--synthetic-lines 250000] [--baseline-tree DIR]``
 """
@@ -117,7 +118,12 @@ def interleaved(
     best = min(current, key=lambda run: run[0])
     best_base = min(base, key=lambda run: run[0]) if base else None
     if best_base is not None and _inventory(best_base[2]) != _inventory(best[2]):
-        raise SystemExit(f"{root}: the baseline and this version disagree on the writes or findings found")
+        base_writes, base_findings = (len(part) for part in _inventory(best_base[2]))
+        print(
+            f"  NOTE {root}: the versions report different results (baseline {base_writes} writes, "
+            f"{base_findings} findings; this version {len(best[2]['writes'])} writes, {len(best[2]['findings'])} "
+            "findings): expected only when they differ in features, a regression for a pure refactoring"
+        )
     return best, best_base, [r[0] for r in current], [r[0] for r in base], [r[1] for r in current], [r[1] for r in base]
 
 
