@@ -312,3 +312,26 @@ exports.up = (knex) => knex.schema.createTable('jobs', (table) => {
     [fact] = facts_in(tmp_path, files)
     assert fact.columns == ("id", "name", "created_at", "seen_at")
     assert dict(fact.defaults) == {"created_at": "CURRENT_TIMESTAMP", "seen_at": "now()"}
+
+
+def test_pg_promise_insert_helper(tmp_path: Path) -> None:
+    source = """\
+const pgp = require('pg-promise')({ capSQL: true });
+const cs = new pgp.helpers.ColumnSet(['?job_id', 'name', { name: 'payload', mod: ':json' }], { table: 'jobs' });
+const full = new pgp.helpers.ColumnSet(['job_id', 'created_at'], {
+  table: new pgp.helpers.TableName({ table: 'jobs', schema: 'titan' }),
+});
+async function load(db, rows) {
+  await db.none(pgp.helpers.insert(rows, cs, { table: 'jobs', schema: 'titan' }));
+  await db.none(pgp.helpers.insert(rows, full));
+  await db.none(pgp.helpers.insert([{ job_id: 1, name: 'a' }], null, 'titan.jobs'));
+  await db.none(pgp.helpers.insert(rows, columnsFromElsewhere));
+}
+"""
+    found = writes_in(tmp_path, {"load.js": source})
+    assert shapes(found) == [
+        (7, "titan.jobs", ("job_id", "name", "payload")),
+        (8, "titan.jobs", ("job_id", "created_at")),
+        (9, "titan.jobs", ("job_id", "name")),
+        (10, None, (HOLE,)),
+    ]
