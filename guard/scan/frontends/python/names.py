@@ -11,6 +11,7 @@ in ``backend/app/models.py`` and imported as ``app.models`` is the same entity e
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -50,7 +51,7 @@ class Names:
     @classmethod
     def of(cls, tree: ast.Module, relpath: str, modules: TreeModules | None) -> Names:
         names = cls(module_path(relpath, modules), relpath, modules)
-        for node in ast.walk(tree):
+        for node in statements(tree.body):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names._import(node)
         for stmt in tree.body:
@@ -129,6 +130,22 @@ class Names:
         """Whether the module imports anything from one of ``prefixes`` (``sqlalchemy``, ``django``...)."""
         origins = self.imports.values()
         return any(origin == prefix or origin.startswith(prefix + ".") for origin in origins for prefix in prefixes)
+
+
+def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of ``body`` at any depth (blocks of ``if``/``for``/``with``/``try``, classes, functions),
+    without visiting expressions: how imports and function definitions are found cheaply."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(stmt, name, None)
+            if isinstance(block, list):
+                stack.extend(reversed([s for s in block if isinstance(s, ast.stmt)]))
+                for item in block:
+                    if not isinstance(item, ast.stmt):  # except handlers and match cases hold statements
+                        stack.extend(reversed(getattr(item, "body", [])))
 
 
 def dotted(node: ast.expr) -> str | None:

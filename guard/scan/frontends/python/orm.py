@@ -15,6 +15,9 @@ Core statement, the manager call for Django, the ``to_sql`` call for pandas.
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -53,6 +56,7 @@ class Module:
     _lines: list[str] = field(default_factory=list)
     _seen: set[tuple[int, int, str]] = field(default_factory=set)
     _written: set[int] = field(default_factory=set)  # ids of nodes a write is located at
+    _session_module: bool | None = None
 
     def written(self, node: ast.AST) -> bool:
         return id(node) in self._written
@@ -67,7 +71,25 @@ class Module:
         return node.lineno, column + 1
 
     def source(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.text, node) or ast.unparse(node)
+        """The node's text as written (``ast.get_source_segment`` splits the whole file on every call)."""
+        first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)
+        start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if not first or not last or start is None or end is None or last > len(self._lines):
+            return ast.unparse(node)
+        lines = [line.encode("utf-8") for line in self._lines[first - 1 : last]]
+        if len(lines) == 1:
+            return lines[0][start:end].decode("utf-8", "replace")
+        lines[0], lines[-1] = lines[0][start:], lines[-1][:end]
+        return b"\n".join(lines).decode("utf-8", "replace")
+
+    def lines_with(self, words: Sequence[str]) -> list[int]:
+        """Numbers of the lines holding one of ``words``, ascending (one regular expression over the file)."""
+        if not words:
+            return []
+        pattern = re.compile("|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True)))
+        starts = list(itertools.accumulate((len(line) + 1 for line in self._lines[:-1]), initial=0))
+        found = {bisect.bisect_right(starts, match.start()) for match in pattern.finditer(self.text)}
+        return sorted(found)
 
     def emit(
         self,
@@ -179,10 +201,13 @@ class Module:
         return self.is_session_module()
 
     def is_session_module(self) -> bool:
-        """A module that imports an ORM or the tree's models (``from app.models import Job``)."""
-        return self.names.imports_from("sqlalchemy", "sqlmodel", "flask_sqlalchemy") or any(
-            "models" in origin.split(".")[:-1] for origin in self.names.imports.values()
-        )
+        """A module that imports an ORM or the tree's models (``from app.models import Job``); asked per call,
+        answered once."""
+        if self._session_module is None:
+            self._session_module = self.names.imports_from("sqlalchemy", "sqlmodel", "flask_sqlalchemy") or any(
+                "models" in origin.split(".")[:-1] for origin in self.names.imports.values()
+            )
+        return self._session_module
 
 
 class RowDriver(Protocol):
@@ -234,7 +259,15 @@ def extract_orm(
     """Model facts and ORM / query-builder writes of one parsed module (``text`` with ``\\n`` newlines)."""
     names = Names.of(tree, relpath, modules)
     module = Module(text, relpath, names)
-    for body in bodies(tree):
+    marked = module.lines_with(_body_words(names, drivers))
+
+    def worth(node: ast.AST) -> bool:  # a line of the body holds an anchor or a class of the module
+        first = getattr(node, "lineno", 1)
+        last = getattr(node, "end_lineno", None) or first
+        at = bisect.bisect_left(marked, first)
+        return at < len(marked) and marked[at] <= last
+
+    for body in bodies(tree, worth):
         calls = [node for node in body.walk() if isinstance(node, ast.Call)]
         for call in calls:
             for driver in drivers:
@@ -245,6 +278,15 @@ def extract_orm(
                 driver.finish(module, body, calls)
     module.writes.sort(key=lambda w: (w.line, w.column))
     return OrmExtraction(module.writes, read_models(tree, names))
+
+
+def _body_words(names: Names, drivers: Sequence[RowDriver]) -> list[str]:
+    """What a function body must mention to hold a write: a driver's anchor, or a call of a class the module
+    imports or defines (an instance built and handed over)."""
+    words = [anchor.decode("ascii", "replace") for driver in drivers for anchor in driver.row_anchors]
+    classes = [*names.classes, *(local for local in names.imports if local[:1].isupper())]
+    modules = [local for local, origin in names.imports.items() if local[:1].islower() and names.is_tree_path(origin)]
+    return [*words, *(f"{name}(" for name in classes), *(f"{name}." for name in [*classes, *modules])]
 
 
 def handed_over(module: Module, body: Body, call: ast.Call) -> bool:

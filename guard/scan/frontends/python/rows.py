@@ -12,11 +12,11 @@ instance that was loaded rather than constructed here is an update, not an inser
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from guard.model import HOLE_PREFIX
-from guard.scan.frontends.python.names import constant_str
+from guard.scan.frontends.python.names import constant_str, statements
 
 #: The column name standing for columns guard cannot see (``**kwargs``, rows built elsewhere).
 UNKNOWN_COLUMNS = f"{HOLE_PREFIX}columns"
@@ -235,9 +235,11 @@ def _is_sequence_call(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple")
 
 
-def bodies(tree: ast.Module) -> Iterator[Body]:
-    """The module body, then every function body (at any depth), each on its own."""
-    yield Body.of(tree, tree.body)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+def bodies(tree: ast.Module, worth: Callable[[ast.AST], bool]) -> Iterator[Body]:
+    """The module body, then every function body (at any depth), each on its own; only those ``worth`` reading
+    (a cheap test of the body's text: most functions of a module that writes through an ORM do not)."""
+    if worth(tree):
+        yield Body.of(tree, tree.body)
+    for node in statements(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and worth(node):
             yield Body.of(node, node.body)
