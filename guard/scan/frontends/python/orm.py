@@ -228,23 +228,54 @@ class RowDriver(Protocol):
 
 #: Bytes a model definition cannot do without (case-sensitive).
 _MODEL_ANCHORS = (
-    b"Column(", b"mapped_column", b"Mapped[", b"__tablename__", b"Field(", b"SQLModel", b"declarative_base",
-    b"DeclarativeBase", b"Table(", b"MetaData(", b"models.Model", b"Model):", b"auto_now",
+    b"olumn(",  # Column(, db.Column(, mapped_column(
+    b"Mapped[",
+    b"__tablename__",
+    b"Field(",  # SQLModel Field(, Django models.XField(
+    b"SQLModel",
+    b"declarative_base",
+    b"DeclarativeBase",
+    b"Table(",
+    b"MetaData(",
+    b"models.Model",
+    b"Model):",
 )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The byte tests for one set of drivers: write anchors without those containing another one (``bulk_``
+    makes ``bulk_insert(`` redundant), and every driver's gates."""
+
+    anchors: tuple[bytes, ...]
+    gates: tuple[bytes, ...]
+
+
+_PLANS: dict[tuple[int, ...], _Plan] = {}
+
+
+def _plan(drivers: Sequence[RowDriver]) -> _Plan:
+    key = tuple(id(driver) for driver in drivers)
+    plan = _PLANS.get(key)
+    if plan is None:
+        words = {anchor for driver in drivers for anchor in driver.row_anchors}
+        anchors = tuple(sorted(a for a in words if not any(b != a and b in a for b in words)))
+        gates = tuple(sorted({gate for driver in drivers for gate in driver.row_gates}))
+        plan = _PLANS[key] = _Plan(anchors, gates)
+    return plan
+
+
 def may_hold_orm(data: bytes, drivers: Sequence[RowDriver]) -> bool:
-    """Whether a Python file (as bytes) may define a model, or write through one of ``drivers``: one of its
-    anchors and one of its gates (an ORM import, a session) both occur. ``bytes.find`` only: this runs on every
-    file of the tree. No drivers (all unregistered): nothing to read."""
+    """Whether a Python file (as bytes) may define a model, or write through one of ``drivers``: a model anchor,
+    or a driver's anchor together with a gate (an ORM import, a session...). ``bytes.find`` only, and as few
+    words as cover every anchor: this runs on every file of the tree. No drivers (all unregistered): nothing to
+    read."""
     if not drivers:
         return False
     if any(anchor in data for anchor in _MODEL_ANCHORS):
         return True
-    return any(
-        any(anchor in data for anchor in driver.row_anchors) and any(gate in data for gate in driver.row_gates)
-        for driver in drivers
-    )
+    plan = _plan(drivers)
+    return any(anchor in data for anchor in plan.anchors) and any(gate in data for gate in plan.gates)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from guard.scan.frontends.python.rows import Body, RowKeys, merge_rows
 
 FAMILY = "sqlalchemy"
 ORIGIN = "sqlalchemy-core"
-ANCHORS = (b"insert(", b"bulk_insert(")
+ANCHORS = (b"insert(", b"bulk_")
 GATES = (b"sqlalchemy", b"sqlmodel", b"__table__", b".tables[", b"alembic")
 INSERT_FUNCTIONS = frozenset(
     {

@@ -18,7 +18,7 @@ from guard.scan.frontends.python.rows import Body, merge_rows
 FAMILY = "sqlalchemy"
 ORIGIN = "sqlalchemy-orm"
 #: What a Python file must contain for this driver to find anything in it.
-ANCHORS = (b"add(", b"add_all(", b"merge(", b"bulk_save_objects", b"bulk_insert_mappings")
+ANCHORS = (b"add(", b"add_all(", b"merge(", b"bulk_")
 GATES = (b"session", b"sqlalchemy", b"sqlmodel", b"db.", b"models")
 _ONE = frozenset({"add", "merge"})
 _MANY = frozenset({"add_all", "bulk_save_objects"})
