@@ -534,13 +534,14 @@ def generate_orm_repo(root: Path, lines: int, writes: int, models: int = 60) -> 
     return count + 4, written
 
 
-def _in_process(root: Path, jobs: int | None) -> tuple[float, int, int]:
+def _in_process(root: Path, jobs: int | None) -> tuple[float, int, int, float]:
+    """(wall seconds, writes, findings, CPU seconds of this process) of one in-process scan."""
     from guard.config import Config
     from guard.scan.engine import scan
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = scan(root, Config(), jobs=jobs)
-    return time.perf_counter() - started, len(result.writes), len(result.findings)
+    return time.perf_counter() - started, len(result.writes), len(result.findings), time.process_time() - cpu
 
 
 def bench_orm(lines: int, writes: int, jobs: int | None) -> None:
@@ -552,18 +553,20 @@ def bench_orm(lines: int, writes: int, jobs: int | None) -> None:
         root = Path(tmp)
         generate_repo(root, lines, writes)
         without, with_orm = [], []
-        for _ in range(3):  # interleaved, so load from other processes hits both alike
+        for _ in range(5):  # interleaved, so load from other processes hits both alike
             for driver in orm_drivers:
                 DRIVERS.unregister(driver.name)
-            without.append(_in_process(root, jobs))
+            without.append(_in_process(root, 1))  # one process: its CPU time is the whole cost, load or not
             for driver in orm_drivers:
                 DRIVERS.register(driver)
-            with_orm.append(_in_process(root, jobs))
+            with_orm.append(_in_process(root, 1))
         before, after = min(r[0] for r in without), min(r[0] for r in with_orm)
+        cpu_before, cpu_after = min(r[3] for r in without), min(r[3] for r in with_orm)
         print(
-            f"  without ORM drivers: best {before:.2f} s ({without[0][1]} writes); "
-            f"with: best {after:.2f} s ({with_orm[0][1]} writes); ratio {after / before:.3f} "
-            f"(runs without: {', '.join(f'{r[0]:.2f}' for r in without)}; with: "
+            f"  without ORM drivers: best {before:.2f} s wall, {cpu_before:.2f} s CPU ({without[0][1]} writes); "
+            f"with: best {after:.2f} s wall, {cpu_after:.2f} s CPU ({with_orm[0][1]} writes)\n"
+            f"  ratio with/without: wall {after / before:.3f}, CPU {cpu_after / cpu_before:.3f} "
+            f"(wall runs without: {', '.join(f'{r[0]:.2f}' for r in without)}; with: "
             f"{', '.join(f'{r[0]:.2f}' for r in with_orm)})"
         )
     print(f"== ORM-heavy generated repository (~{lines:,} lines, ~{writes * 5} ORM writes)")

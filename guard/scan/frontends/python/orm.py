@@ -233,12 +233,10 @@ _MODEL_ANCHORS = (
     b"__tablename__",
     b"Field(",  # SQLModel Field(, Django models.XField(
     b"SQLModel",
-    b"declarative_base",
-    b"DeclarativeBase",
+    b"eclarative",  # declarative_base(), DeclarativeBase
     b"Table(",
     b"MetaData(",
     b"models.Model",
-    b"Model):",
 )
 
 
