@@ -259,6 +259,8 @@ def test_prefilter_lets_orm_files_through_and_skips_plain_code() -> None:
     drivers = DRIVERS.row_writers()
     assert may_hold_orm(b"from app.models import Job\ndef f(session):\n    session.add(Job())\n", drivers)
     assert may_hold_orm(b"class Job(Base):\n    __tablename__ = 'jobs'\n", drivers)
-    assert may_hold_orm(b"Order.objects.create(total=1)\n", drivers)
+    assert may_hold_orm(b"from .models import Order\nOrder.objects.create(total=1)\n", drivers)
     assert may_hold_orm(b"frame.to_sql('jobs', engine, schema='titan')\n", drivers)
     assert not may_hold_orm(b"items = set()\nitems.add(1)\nvalues.insert(0, 2)\n", drivers)
+    # a family's anchor counts only with that family's own gate: ``.save(`` of a cookie jar next to a "session"
+    assert not may_hold_orm(b"def f(session):\n    jar.save(session.path)\n", drivers)

@@ -238,15 +238,17 @@ _MODEL_ANCHORS = (
     b"MetaData(",
     b"models.Model",
 )
+#: What a file with model definitions mentions: the ORM's import, or Flask-SQLAlchemy's ``db.``.
+_MODEL_GATES = (b"sqlalchemy", b"sqlmodel", b"db.", b"models", b"__tablename__")
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """The byte tests for one set of drivers: write anchors without those containing another one (``bulk_``
-    makes ``bulk_insert(`` redundant), and every driver's gates."""
+    """The byte tests for one set of drivers: every gate word once (a file with none is rejected after those
+    few scans), then per family its anchors, tried only when one of its own gates occurred."""
 
-    anchors: tuple[bytes, ...]
     gates: tuple[bytes, ...]
+    families: tuple[tuple[frozenset[bytes], tuple[bytes, ...]], ...]  # (its gates, its anchors)
 
 
 _PLANS: dict[tuple[int, ...], _Plan] = {}
@@ -256,24 +258,28 @@ def _plan(drivers: Sequence[RowDriver]) -> _Plan:
     key = tuple(id(driver) for driver in drivers)
     plan = _PLANS.get(key)
     if plan is None:
-        words = {anchor for driver in drivers for anchor in driver.row_anchors}
-        anchors = tuple(sorted(a for a in words if not any(b != a and b in a for b in words)))
-        gates = tuple(sorted({gate for driver in drivers for gate in driver.row_gates}))
-        plan = _PLANS[key] = _Plan(anchors, gates)
+        families: list[tuple[frozenset[bytes], tuple[bytes, ...]]] = [(frozenset(_MODEL_GATES), _MODEL_ANCHORS)]
+        families += [(frozenset(d.row_gates), tuple(d.row_anchors)) for d in drivers if d.row_anchors and d.row_gates]
+        gates = tuple(sorted({gate for family_gates, _ in families for gate in family_gates}))
+        plan = _PLANS[key] = _Plan(gates, tuple(families))
     return plan
 
 
 def may_hold_orm(data: bytes, drivers: Sequence[RowDriver]) -> bool:
-    """Whether a Python file (as bytes) may define a model, or write through one of ``drivers``: a model anchor,
-    or a driver's anchor together with a gate (an ORM import, a session...). ``bytes.find`` only, and as few
-    words as cover every anchor: this runs on every file of the tree. No drivers (all unregistered): nothing to
+    """Whether a Python file (as bytes) may define a model or write through one of ``drivers``: it mentions an
+    ORM the way a family needs (a gate: an import, a session, the tree's ``models``...) and holds one of that
+    family's anchors (a model definition, a driver's call). ``bytes.find`` only, gates first (few, and rare in
+    code without ORM writes): this runs on every file of the tree. No drivers (all unregistered): nothing to
     read."""
     if not drivers:
         return False
-    if any(anchor in data for anchor in _MODEL_ANCHORS):
-        return True
     plan = _plan(drivers)
-    return any(anchor in data for anchor in plan.anchors) and any(gate in data for gate in plan.gates)
+    present = {gate for gate in plan.gates if gate in data}
+    if not present:
+        return False
+    return any(
+        not gates.isdisjoint(present) and any(anchor in data for anchor in anchors) for gates, anchors in plan.families
+    )
 
 
 @dataclass

@@ -17,7 +17,7 @@ from guard.scan.frontends.python.rows import Body, RowKeys
 FAMILY = "django"
 ORIGIN = "django"
 ANCHORS = (b".objects.", b".save(")
-GATES = (b"objects", b"models", b"django")
+GATES = (b"models", b"django")  # the app's models module, or Django itself
 _CREATE = frozenset({"create", "get_or_create", "update_or_create"})
 _DEFAULTS = ("defaults", "create_defaults")
 

@@ -26,7 +26,7 @@ from guard.scan.frontends.python.rows import Body, RowKeys, merge_rows
 FAMILY = "sqlalchemy"
 ORIGIN = "sqlalchemy-core"
 ANCHORS = (b"insert(", b"bulk_")
-GATES = (b"sqlalchemy", b"sqlmodel", b"__table__", b".tables[", b"alembic")
+GATES = (b"sqlalchemy", b"sqlmodel", b"models", b"alembic")  # models: ``Job.__table__.insert()``
 INSERT_FUNCTIONS = frozenset(
     {
         "sqlalchemy.insert",
