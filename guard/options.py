@@ -87,7 +87,7 @@ def _format_callback(ctx: click.Context, param: click.Parameter, value: str) -> 
     return replacement
 
 
-def format_option(formats: Sequence[str] = ("table", "json"), *, default: str = "table") -> Callable[[F], F]:
+def format_option(formats: Sequence[str] = ("table", "json"), *, default: str | None = "table") -> Callable[[F], F]:
     """``--format``: ``table`` for people, ``json`` (the shared envelope) for scripts, plus command extras."""
     accepted = [*formats, *(old for old, new in DEPRECATED_FORMATS.items() if new in formats and old not in formats)]
     return click.option(

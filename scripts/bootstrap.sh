@@ -29,3 +29,17 @@ if ! have_pg_server; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
+
+# Headless Chromium for the HTML report tests (driven through the DevTools protocol; no browser is downloaded).
+have_chromium() {
+  [ -n "${GUARD_CHROMIUM:-}" ] && [ -x "$GUARD_CHROMIUM" ] && return 0
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1
+}
+if ! have_chromium; then
+  echo "bootstrap: no chromium found; installing Debian's chromium (for the HTML report tests)" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium; } \
+      >/dev/null 2>&1; then
+    echo "bootstrap: could not install chromium; the browser tests will be skipped (and say so)" >&2
+  fi
+fi

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromium_driver import browser  # noqa: F401 - the headless Chromium fixture for the HTML report tests
 
 from guard.testing import NoPostgres, PostgresServer, start_postgres
 

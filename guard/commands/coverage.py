@@ -48,7 +48,7 @@ class Rate(click.ParamType):
               help="Exit 1 when the interval's lower bound exceeds this share (0.7 or 70%).")  # fmt: skip
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
 @options.config_option()
-@options.format_option()
+@options.format_option(("table", "json", "html"))
 @options.output_option
 @options.fail_on_option(["alarm"], default="alarm", help="Exit 1 on an alarm (see --max-rate).")
 @time_options.statement_timeout_option
@@ -75,6 +75,10 @@ def coverage(
         )
     if output_format == "json":
         emit_json("coverage", coverage_payload(result))
+    elif output_format == "html":
+        from guard.report.html_watch import coverage_page
+
+        click.echo(coverage_page(result), nl=False)
     else:
         _render(result)
     raise SystemExit(EXIT_FINDINGS if result.status == ALARM and fail_on != options.NEVER else EXIT_OK)

@@ -13,9 +13,10 @@ from guard.commands import time_options
 from guard.db.session import transaction
 from guard.envelope import emit_json
 from guard.errors import EXIT_FINDINGS, EXIT_OK, cli_errors
+from guard.watch.burst_charts import BurstCharts, burst_charts
 from guard.watch.catalog import list_tables, resolve_table
 from guard.watch.detect import HANDLED, PARTLY, Burst, BurstSettings, TableScan, scan_table, tables_to_scan
-from guard.watch.output import console, short_time
+from guard.watch.output import clock, console, short_time
 
 
 @click.command()
@@ -33,7 +34,7 @@ from guard.watch.output import console, short_time
 @click.option("--min-span", type=time_options.DURATION, default=None,
               help="Business dates must span more than this (config burst.min_span, default 180d).")  # fmt: skip
 @options.config_option()
-@options.format_option()
+@options.format_option(("table", "json", "html"))
 @options.output_option
 @options.fail_on_option(
     ["burst"], default="burst", help="Exit 1 when a burst has rows outside quarantine (fully quarantined: handled)."
@@ -66,15 +67,23 @@ def detect(
         for number, table in enumerate(chosen, 1):
             progress(f"detect: {table.qualified} ({number} of {len(chosen)})")
             scans.append(scan_table(conn, table, cfg, settings))
+        # the pictures come from the same snapshot as the numbers, so they always agree
+        charts = {b.id: burst_charts(conn, t, b) for t, scan in zip(chosen, scans, strict=True) for b in scan.bursts}
     found = sum(len(scan.open_bursts) for scan in scans)
     if output_format == "json":
-        emit_json("detect", detect_payload(scans, settings))
+        emit_json("detect", detect_payload(scans, settings, charts))
+    elif output_format == "html":
+        from guard.report.html_watch import detect_page
+
+        click.echo(detect_page(scans, settings, charts), nl=False)
     else:
-        _render(scans, settings, cfg.timestamp_column, cfg.search_path)
+        _render(scans, settings, cfg.timestamp_column, cfg.search_path, charts)
     raise SystemExit(EXIT_FINDINGS if found and fail_on != options.NEVER else EXIT_OK)
 
 
-def detect_payload(scans: list[TableScan], settings: BurstSettings) -> dict[str, Any]:
+def detect_payload(
+    scans: list[TableScan], settings: BurstSettings, charts: dict[str, BurstCharts] | None = None
+) -> dict[str, Any]:
     """The ``--format json`` document (also read back by ``guard quarantine --from-detect``)."""
     return {
         "settings": {
@@ -118,6 +127,7 @@ def detect_payload(scans: list[TableScan], settings: BurstSettings) -> dict[str,
                             {"column": s.column, "value": s.value, "rows": s.rows, "share": s.share}
                             for s in burst.signature
                         ],
+                        **({"charts": charts[burst.id].as_dict()} if charts and burst.id in charts else {}),
                     }
                     for burst in scan.bursts
                 ],
@@ -127,7 +137,13 @@ def detect_payload(scans: list[TableScan], settings: BurstSettings) -> dict[str,
     }
 
 
-def _render(scans: list[TableScan], settings: BurstSettings, timestamp_column: str, schemas: list[str]) -> None:
+def _render(
+    scans: list[TableScan],
+    settings: BurstSettings,
+    timestamp_column: str,
+    schemas: list[str],
+    charts: dict[str, BurstCharts],
+) -> None:
     from rich.table import Table as RichTable
 
     out = console()
@@ -158,6 +174,8 @@ def _render(scans: list[TableScan], settings: BurstSettings, timestamp_column: s
             )
         out.print(table)
         for burst in scan.bursts:
+            if burst.id in charts:
+                out.print(_spike_line(burst, charts[burst.id]), soft_wrap=True, highlight=False)
             if burst.signature:
                 values = ", ".join(f'{s.column} = "{s.value}" ({s.share:.0%})' for s in burst.signature)
                 out.print(f"  {burst.id} signature: {values}", soft_wrap=True)
@@ -189,3 +207,29 @@ def _quarantined_cell(burst: Burst) -> str:
     if burst.status == HANDLED:
         return "all (handled)"
     return f"{burst.quarantined_rows:,}" if burst.quarantined_rows else "-"
+
+
+def _spike_line(burst: Burst, chart: BurstCharts) -> str:
+    """``  b1a2 rows/min 03:37 ▁▁▁█▁▁▁ 04:38 UTC  peak 10,461 at 04:07``: the spike, in a terminal."""
+    from guard.report.sparkline import sparkline
+
+    values = [rows for _, rows in chart.timeline]
+    line = sparkline(values)
+    marked = "".join(
+        f"[bold red]{char}[/bold red]" if chart.in_window(start, burst) else f"[dim]{char}[/dim]"
+        for char, (start, _) in zip(line, chart.timeline, strict=True)
+    )
+    first, last = chart.timeline[0][0], chart.timeline[-1][0]
+    peak_at, peak = max(chart.timeline, key=lambda item: item[1])
+    unit = "min" if chart.step_seconds == 60 else f"{chart.step_seconds:g}s"
+    zone = " UTC" if first.tzinfo is not None else ""
+    return (
+        f"  {burst.id} rows/{unit} {clock(first)} {marked} {clock(last)}{zone}  "
+        f"peak {peak:,} at {clock(peak_at)}, typical {_typical(values):,}"
+    )
+
+
+def _typical(values: list[int]) -> int:
+    """The median step: what the table writes in an ordinary minute."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else 0

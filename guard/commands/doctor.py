@@ -53,7 +53,7 @@ class Section:
 @cli_errors
 @options.dsn_option()
 @options.config_option()
-@options.format_option()
+@options.format_option(("table", "json", "html"))
 @options.output_option
 @options.fail_on_option(
     ["problem"], default="problem", help="Exit with the worst section's code (1 problem, 2 a check failed)."
@@ -97,6 +97,12 @@ def doctor(
                 },
             },
         )
+    elif output_format == "html":
+        from guard.report.html_watch import doctor_page
+
+        pages = [{"name": s.name, "exit_code": s.exit_code, "summary": s.summary, "details": s.details, **s.data}
+                 for s in sections]  # fmt: skip
+        click.echo(doctor_page(pages, worst), nl=False)
     else:
         _render(sections, worst)
     raise SystemExit(EXIT_OK if fail_on == options.NEVER and worst == EXIT_FINDINGS else worst)
@@ -182,7 +188,16 @@ def _freshness_section(conn: psycopg.Connection, cfg: Config, blast: BlastRadius
     errors = sum(f.status == ERROR for f in results)
     details = [f"{f.table}: {f.status}, newest row {hours(f.age_seconds)}h old ({f.column})" for f in stale[:SHOWN]]
     data: dict[str, Any] = {
-        "tables": [{"table": f.table, "status": f.status, "age_seconds": f.age_seconds} for f in results]
+        "tables": [
+            {
+                "table": f.table,
+                "status": f.status,
+                "age_seconds": f.age_seconds,
+                "warn_after_seconds": f.warn_after,
+                "error_after_seconds": f.error_after,
+            }
+            for f in results
+        ]
     }
     if blast is not None:
         with_writers = stale_writers(results, blast)

@@ -29,7 +29,7 @@ _LABEL = {"no_timestamp_column": "no timestamp column", "timed_out": "timed out"
 @click.option("--schema", "schemas", multiple=True, help="Schema to inspect (repeatable; default: config search_path).")
 @options.fail_on_option(sorted(LEVELS), default="error", help="Exit 1 when any table is at this level or worse.")
 @options.config_option()
-@options.format_option()
+@options.format_option(("table", "json", "html"))
 @options.output_option
 @time_options.statement_timeout_option
 @blast_options("A `guard scan --format json` report: name each stale table's writers.")
@@ -62,6 +62,10 @@ def freshness(
         if stale is not None:
             payload["stale_writers"] = stale_writers_payload(stale, cfg)
         emit_json("freshness", payload)
+    elif output_format == "html":
+        from guard.report.html_watch import freshness_page
+
+        click.echo(freshness_page(results, wanted, fail_on), nl=False)
     else:
         _render(results, wanted)
         if stale is not None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @options.config_option()
 @options.output_option
 @click.option("--rule", help="Patch findings of this rule (default: every rule guard patch can fix).")
@@ -44,9 +44,10 @@ if TYPE_CHECKING:  # the scanner is imported only when the command runs
 )
 @click.option("--force", is_flag=True, help="With --apply, also rewrite read-only files (refused otherwise).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--check", is_flag=True, help="Exit 1 when there is anything to patch (CI, pre-commit); a dry run.")
 @cli_errors
 def patch(
-    path: Path,
+    paths: tuple[Path, ...],
     config_path: Path | None,
     rule: str | None,
     dsn: str | None,
@@ -56,6 +57,7 @@ def patch(
     backup_dir: Path | None,
     force: bool,
     jobs: int | None,
+    check: bool,
 ) -> None:
     """Patch PATH's writes that leave the timestamp column to its default (the findings of guard scan).
 
@@ -63,23 +65,27 @@ def patch(
     VALUES row (or a value to the SELECT list / COPY column list), and the source system's timestamp to the
     parameters. Review the diff, then run again with --apply (or `git apply` the diff) and commit.
 
-    Exit codes: 0 everything patched or nothing to do, 1 some sites are unfixable (listed), 2 error.
+    Several FILES (as pre-commit passes them) select those files within their project (the nearest
+    guard.toml, [tool.guard] or .git above them).
+
+    Exit codes: 0 everything patched or nothing to do, 1 some sites are unfixable (listed) — or, with
+    --check, anything to patch at all —, 2 error.
     """
     from guard.codemods.patchers import PATCHERS  # libcst: only when the command runs
     from guard.patch.planner import plan, sites_from_scan
 
-    if apply_changes and dry_run:
-        raise GuardError("--apply and --dry-run contradict each other: pick one")
-    root = path.resolve()
-    if not root.is_dir():
-        raise GuardError(f"{path}: not a directory; pass the project root (use --select FILE:LINE for one site)")
+    if apply_changes and (dry_run or check):
+        raise GuardError(f"--apply and {'--check' if check else '--dry-run'} contradict each other: pick one")
+    root, files = _root_and_files(paths, config_path)
     config = load_config(root, config_path)
-    selection = SiteSelection(locations=tuple(_selector(root, s) for s in selectors))
+    locations = tuple(_selector(root, s) for s in selectors) + tuple((f, None) for f in files)
+    selection = SiteSelection(locations=locations)
     if rule is not None:
         selection.rules = frozenset({_write_rule(rule)})
     scanned = _scan(root, config, jobs, dsn)
     sites, unfixable = sites_from_scan(scanned.result, config, selection, scanned.relations, scanned.complete)
-    _warn_unmatched(selection, [s.site for s in unfixable] + sites)
+    if not files:  # files handed over by a hook need not hold a finding; a --select that matches none is a typo
+        _warn_unmatched(selection, [s.site for s in unfixable] + sites)
     patches = plan(root, sites, PATCHERS, jobs=jobs, python_files=scanned.python_files)
     for file_patch in patches:
         click.echo(unified_diff(file_patch.relpath, file_patch.original, file_patch.patched), nl=False)
@@ -90,7 +96,33 @@ def patch(
     everything = [r for p in patches for r in p.results] + unfixable
     if failed:
         raise SystemExit(EXIT_ERROR)
-    raise SystemExit(EXIT_FINDINGS if any(r.unfixable for r in everything) else EXIT_OK)
+    pending = check and any(p.changed for p in patches)
+    raise SystemExit(EXIT_FINDINGS if pending or any(r.unfixable for r in everything) else EXIT_OK)
+
+
+def _root_and_files(paths: Sequence[Path], explicit_config: Path | None) -> tuple[Path, tuple[str, ...]]:
+    """One directory (default .): the project root. Files (what pre-commit passes): the project they belong to
+    (where the config was found, see :func:`guard.scan.partial.project_scope`) and themselves as selections."""
+    from guard.scan.partial import project_scope
+
+    if len(paths) <= 1 and not (paths and paths[0].is_file()):
+        root = (paths[0] if paths else Path(".")).resolve()
+        if not root.is_dir():
+            raise GuardError(f"{root}: no such directory; pass the project root (or --select FILE:LINE for one site)")
+        return root, ()
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise GuardError(f"{missing[0]}: no such file or directory")
+    directories = [p for p in paths if p.is_dir()]
+    if directories:
+        raise GuardError(f"{directories[0]}: pass either one project directory or files, not both")
+    scope = project_scope(paths, load_config(paths[0], explicit_config))
+    if scope is None:
+        raise GuardError(
+            "files are patched within their project: add a guard.toml (or [tool.guard]) at the project root, "
+            "or pass the project directory and --select FILE[:LINE]"
+        )
+    return scope.root, scope.prefixes
 
 
 def _write_rule(rule: str) -> str:

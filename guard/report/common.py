@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
 from guard.model import Diagnostic, Finding, ResolvedWrite, ScanResult, Severity
 from guard.scan.evidence import finding_order
@@ -98,3 +99,15 @@ def write_target(resolved: ResolvedWrite) -> str:
     if resolved.write.dialect:
         target += f" [{resolved.write.dialect}]"
     return target
+
+
+def repository_root(root: str | Path) -> tuple[Path, str]:
+    """(the repository root, the scan root's path inside it ending in ``/``, or "") — CI annotations and code
+    scanning map paths from the repository root, so a scan of ``services/api`` must report
+    ``services/api/db.py``, not ``db.py``. Without a ``.git`` above, the scan root itself."""
+    start = Path(root)
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            inside = start.relative_to(candidate).as_posix()
+            return candidate, "" if inside == "." else inside + "/"
+    return start, ""

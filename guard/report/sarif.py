@@ -9,11 +9,11 @@ not parse, skipped files) travel as tool execution notifications rather than res
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from guard import __version__
 from guard.model import Diagnostic, Finding, ScanResult, Severity
+from guard.report.common import repository_root
 from guard.scan.rules import RULES, Rule
 from guard.scan.rules.base import PROJECT_URL, RULE_DOCS_BASE
 
@@ -24,7 +24,7 @@ _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
 
 def to_sarif(result: ScanResult) -> dict[str, Any]:
     rule_index = {rule.code: i for i, rule in enumerate(RULES)}
-    base, prefix = _source_root(Path(result.root))
+    base, prefix = repository_root(result.root)
     run = {
         "tool": {
             "driver": {
@@ -51,16 +51,6 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
 
 def render(result: ScanResult) -> str:
     return json.dumps(to_sarif(result), indent=2, ensure_ascii=False) + "\n"
-
-
-def _source_root(root: Path) -> tuple[Path, str]:
-    """(the repository root, the scan root's path inside it) — code scanning maps paths from the repository
-    root, so a scan of ``services/api`` must report ``services/api/db.py``, not ``db.py``."""
-    for candidate in (root, *root.parents):
-        if (candidate / ".git").exists():
-            inside = root.relative_to(candidate).as_posix()
-            return candidate, "" if inside == "." else inside + "/"
-    return root, ""
 
 
 def _descriptor(rule: Rule) -> dict[str, Any]:

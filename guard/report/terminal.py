@@ -39,13 +39,17 @@ def render(
     fail_on: Severity | None = None,
     show_writes: bool = False,
     verbose: bool = False,
+    quiet: bool = False,
 ) -> None:
+    """``quiet``: the findings only (no diagnostics, summary or verdict); ``verbose``: every diagnostic."""
     if result.findings:
         console.print(_inventory(result, console.width))
-    else:
+    elif not quiet:
         console.print(Text("No writes leave the timestamp column to its default.", style="green"))
     if show_writes and result.writes:
         console.print(_write_inventory(result))
+    if quiet:
+        return
     if result.diagnostics:
         _diagnostics(result, console, verbose)
     failing = fails(result.findings, fail_on)

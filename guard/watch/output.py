@@ -44,3 +44,10 @@ def short_time(value: Any) -> str:
     if value.second == 0 and value.microsecond == 0:
         return f"{value:%Y-%m-%d %H:%M}"
     return f"{value:%Y-%m-%d %H:%M:%S}"
+
+
+def clock(value: dt.datetime) -> str:
+    """``04:07``: the time of day (UTC for aware values), for chart axes where the date is said once."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc)
+    return f"{value:%H:%M}"

@@ -77,3 +77,12 @@ def test_wheel_contains_the_schema_and_migrates(tmp_path: Path, pg_dsn: str) -> 
     assert module.returncode == 0 and "guard" in module.stdout, module.stderr
     with psycopg.connect(pg_dsn) as conn:
         assert conn.execute("SELECT to_regclass('guard.quarantined_rows') IS NOT NULL").fetchone() == (True,)
+    # the HTML report's templates travel as package data and load from the installed package
+    assert "guard/report/templates/scan.html.j2" in names and "guard/report/templates/report.css" in names
+    (tmp_path / "app.py").write_text('def f(cur):\n    cur.execute("INSERT INTO jobs (a) VALUES (1)")\n')
+    html = subprocess.run(
+        [str(venv / "bin" / "guard"), "scan", ".", "--format", "html", "-o", "report.html"],
+        capture_output=True, text=True, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert html.returncode in (0, 1), html.stderr
+    assert 'id="finding-count"' in (tmp_path / "report.html").read_text()

@@ -35,7 +35,7 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_findings_exit_1_with_the_inventory(repo: Path) -> None:
-    code, out, _ = _run(str(repo))
+    code, out, _ = _run(str(repo), "--format", "table")
     assert code == 1
     assert "CRITICAL" in out and "sync.py:2" in out and "titan.jobs" in out and "Revenue counts" in out
     assert "1 finding (1 critical) in 1 table" in out
@@ -46,7 +46,7 @@ def test_clean_repo_exits_0(repo: Path) -> None:
         'SQL = "INSERT INTO titan.jobs (st_id, total, created_at) VALUES (%s, %s, %s)"\n'
         "def push(cur, row):\n    cur.execute(SQL, row)\n"
     )
-    code, out, _ = _run(str(repo))
+    code, out, _ = _run(str(repo), "--format", "table")
     assert code == 0 and "No writes leave the timestamp column to its default" in out
 
 
@@ -142,7 +142,7 @@ def test_single_file_argument(repo: Path) -> None:
 
 
 def test_write_inventory_flag(repo: Path) -> None:
-    code, out, _ = _run(str(repo), "--writes")
+    code, out, _ = _run(str(repo), "--writes", "--format", "table")
     assert code == 1
     assert "Write inventory" in out and "insert" in out
 

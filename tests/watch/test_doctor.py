@@ -44,7 +44,13 @@ def test_missing_guard_schema_is_a_finding_and_other_checks_still_run(guard: Gua
     assert "guard migrate" in report["sections"]["guard"]["summary"]
     assert report["sections"]["detect"]["exit_code"] == 0
     assert report["sections"]["freshness"]["tables"] == [
-        {"table": "public.orders", "status": "empty", "age_seconds": None}
+        {
+            "table": "public.orders",
+            "status": "empty",
+            "age_seconds": None,
+            "warn_after_seconds": 86400.0,
+            "error_after_seconds": 259200.0,
+        }
     ]
 
 
