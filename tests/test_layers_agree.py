@@ -43,7 +43,7 @@ def findings(result: Result) -> list[dict]:
 
 def test_point1_a_single_file_is_judged_with_the_project_catalog(titan: Path) -> None:
     """Was: `guard scan titan/api/portal.py` from examples/titan: 1 LOW finding, exit 0."""
-    result = run("scan", "titan/api/portal.py", "--no-progress", cwd=titan)
+    result = run("scan", "titan/api/portal.py", "--no-progress", "--format", "table", cwd=titan)
     assert result.exit_code == 1, result.output
     assert "CRITICAL" in result.stdout and "titan/api/portal.py:7" in result.stdout
     partial = findings(run("scan", "titan/api/portal.py", "--format", "json", cwd=titan))
