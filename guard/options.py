@@ -87,8 +87,13 @@ def _format_callback(ctx: click.Context, param: click.Parameter, value: str) -> 
     return replacement
 
 
-def format_option(formats: Sequence[str] = ("table", "json"), *, default: str | None = "table") -> Callable[[F], F]:
-    """``--format``: ``table`` for people, ``json`` (the shared envelope) for scripts, plus command extras."""
+def format_option(
+    formats: Sequence[str] = ("table", "json"), *, default: str | None = "table", default_help: str = ""
+) -> Callable[[F], F]:
+    """``--format``: ``table`` for people, ``json`` (the shared envelope) for scripts, plus command extras.
+
+    ``default=None`` lets the command choose at run time (``scan``: by terminal or output suffix), which
+    ``default_help`` then explains."""
     accepted = [*formats, *(old for old, new in DEPRECATED_FORMATS.items() if new in formats and old not in formats)]
     return click.option(
         "--format",
@@ -97,7 +102,7 @@ def format_option(formats: Sequence[str] = ("table", "json"), *, default: str | 
         default=default,
         show_default=True,
         callback=_format_callback,
-        help=f"Output format: {', '.join(formats)} (json: see `guard docs cli`).",
+        help=f"Output format: {', '.join(formats)} (json: see `guard docs cli`).{default_help}",
     )
 
 

@@ -35,7 +35,11 @@ LOG_WIDTH = 140
 @click.command()
 @click.argument("paths", metavar="[PATH]...", nargs=-1, type=click.Path(path_type=Path))
 @options.config_option()
-@options.format_option(FORMATS, default=None)
+@options.format_option(
+    FORMATS,
+    default=None,
+    default_help=" Default: table on a terminal, concise when piped; with -o, from the file's suffix.",
+)
 @options.output_option
 @options.fail_on_option(
     [s.value for s in Severity],
