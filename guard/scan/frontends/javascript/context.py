@@ -147,6 +147,25 @@ def chain(node: Node) -> list[tuple[str, list[Node], Node]]:
     return links
 
 
+def builder_table(table: str, schema: str | None) -> str:
+    """A query builder's table argument as a name: ``'jobs as j'`` with ``withSchema('titan')`` -> ``titan.jobs``."""
+    name = table.split(" as ", 1)[0].strip()
+    return f"{schema}.{name}" if schema and "." not in name else name
+
+
+def chain_tops(source: JsSource, methods: frozenset[str]) -> list[tuple[Node, Node]]:
+    """``(call, outermost call of its chain)`` for calls ``.method(...)`` with a method in ``methods``, one per
+    chain: ``knex('t').insert(r).onConflict('id').merge()`` is one write, however many links match."""
+    found: list[tuple[Node, Node]] = []
+    seen: set[int] = set()
+    for call in source.method_calls(methods):
+        top = outermost_call(call)
+        if top.id not in seen:
+            seen.add(top.id)
+            found.append((call, top))
+    return found
+
+
 def outermost_call(node: Node) -> Node:
     """The last call of the chain ``node`` is part of (``db.insert(t)`` -> ``db.insert(t).values(r).returning()``)."""
     top = node

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from guard.model import SchemaFact
-from guard.scan.frontends.javascript.context import JsContext, call_parts, chain, outermost_call
+from guard.scan.frontends.javascript.context import JsContext, call_parts, chain, chain_tops
 from guard.scan.frontends.javascript.evaluate import Evaluator
 from guard.scan.frontends.javascript.module import object_entries
 from guard.scan.frontends.javascript.rows import row_keys
@@ -60,12 +60,8 @@ def extract(ctx: JsContext) -> None:
             if table is not None:
                 ctx.facts.append(table.fact())
     if b".insert(" in low:
-        seen: set[int] = set()
-        for call in ctx.source.method_calls(_INSERT_METHODS):
-            top = outermost_call(call)
-            if top.id not in seen:
-                seen.add(top.id)
-                _write(ctx, top)
+        for _call, top in chain_tops(ctx.source, _INSERT_METHODS):
+            _write(ctx, top)
 
 
 def read_table(ev: Evaluator, call: Node) -> DrizzleTable | None:

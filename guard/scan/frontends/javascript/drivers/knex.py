@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from guard.model import SchemaFact
-from guard.scan.frontends.javascript.context import JsContext, call_parts, chain, outermost_call
+from guard.scan.frontends.javascript.context import JsContext, builder_table, call_parts, chain, chain_tops
 from guard.scan.frontends.javascript.evaluate import Evaluator
 from guard.scan.frontends.javascript.rows import row_keys
 
@@ -48,12 +48,8 @@ COLUMN_TYPES = frozenset(
 def extract(ctx: JsContext) -> None:
     low = ctx.source.data.lower()
     if b"insert" in low:
-        seen: set[int] = set()
-        for call in ctx.source.method_calls(_INSERT_METHODS):
-            top = outermost_call(call)
-            if top.id not in seen:
-                seen.add(top.id)
-                _write(ctx, top)
+        for _call, top in chain_tops(ctx.source, _INSERT_METHODS):
+            _write(ctx, top)
     if b"createtable" in low or b"altertable" in low or b".table(" in low:
         for call in ctx.source.method_calls(_SCHEMA_METHODS):
             _schema_call(ctx, call)
@@ -83,9 +79,7 @@ def _write(ctx: JsContext, top: Node) -> None:
             kind, on_conflict = "upsert", "update" if name == "merge" else "nothing"
     if table is None or not any(name in ("insert", "batchInsert") for name, _a, _c in links):
         return
-    table = table.split(" as ", 1)[0].strip()
-    if schema and "." not in table:
-        table = f"{schema}.{table}"
+    table = builder_table(table, schema)
     columns = row_keys(ctx.ev, rows) if rows is not None else None
     ctx.add_write(
         top, table=table, columns=columns, origin="knex.insert", parser="builder", kind=kind, on_conflict=on_conflict

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from guard.scan.frontends.javascript.context import JsContext, chain, outermost_call
+from guard.scan.frontends.javascript.context import JsContext, builder_table, chain, chain_tops
 from guard.scan.frontends.javascript.rows import row_keys
 
 if TYPE_CHECKING:
@@ -20,8 +20,8 @@ _INSERT_METHODS = frozenset({"insertInto"})
 
 
 def extract(ctx: JsContext) -> None:
-    for call in ctx.source.method_calls(_INSERT_METHODS):
-        _write(ctx, outermost_call(call))
+    for _call, top in chain_tops(ctx.source, _INSERT_METHODS):
+        _write(ctx, top)
 
 
 def _write(ctx: JsContext, top: Node) -> None:
@@ -48,9 +48,7 @@ def _write(ctx: JsContext, top: Node) -> None:
     if not known:
         return
     if table is not None:
-        table = table.split(" as ", 1)[0].strip()
-        if schema and "." not in table:
-            table = f"{schema}.{table}"
+        table = builder_table(table, schema)
     ctx.add_write(
         top,
         table=table,

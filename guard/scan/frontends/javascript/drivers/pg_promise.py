@@ -82,24 +82,23 @@ def _table_name(ev: Evaluator, node: Node) -> str | None:
     if found is None:
         return None
     owner, value = found
-    if value.type == "new_expression":
+    if value.type == "new_expression":  # TableName('jobs', 'titan') or TableName({ table, schema })
         arguments = value.child_by_field_name("arguments")
         args = list(arguments.named_children) if arguments is not None else []
         if not args:
             return None
         if args[0].type != "object":
-            table = owner.string(args[0])
-            schema = owner.string(args[1]) if len(args) > 1 else None
-            plain = table.plain() if table is not None else None
-            prefix = schema.plain() if schema is not None else None
-            return f"{prefix}.{plain}" if plain and prefix else plain
+            return _qualified(owner, args[0], args[1] if len(args) > 1 else None)
         value = args[0]
     if value.type == "object":
         options = dict(object_entries(owner.source, value))
-        table = owner.string(options.get("table")) if "table" in options else None
-        schema = owner.string(options.get("schema")) if "schema" in options else None
-        plain = table.plain() if table is not None else None
-        prefix = schema.plain() if schema is not None else None
-        return f"{prefix}.{plain}" if plain and prefix else plain
-    text = owner.string(value)
-    return text.plain() if text is not None else None
+        return _qualified(owner, options.get("table"), options.get("schema"))
+    return _qualified(owner, value, None)
+
+
+def _qualified(ev: Evaluator, table_node: Node | None, schema_node: Node | None) -> str | None:
+    table = ev.string(table_node) if table_node is not None else None
+    schema = ev.string(schema_node) if schema_node is not None else None
+    name = table.plain() if table is not None else None
+    prefix = schema.plain() if schema is not None else None
+    return f"{prefix}.{name}" if name and prefix else name

@@ -46,30 +46,22 @@ def _write(ctx: JsContext, call: Node) -> None:
     keys = row_keys(ctx.ev, data) if data is not None else None
     kind = "upsert" if method == "upsert" else "insert"
     on_conflict = "update" if method == "upsert" else ("nothing" if _skips_duplicates(ctx, entries) else None)
-    if model is None:
-        name = accessor[:1].upper() + accessor[1:]
-        ctx.add_write(
-            call,
-            table=name,
-            columns=keys,
-            origin=f"prisma.{method}",
-            parser="orm",
-            kind=kind,
-            on_conflict=on_conflict,
-            entity=f"prisma:{name}",
-        )
-        return
-    mapping = {f.name: f.column for f in model.fields}
-    columns = tuple(mapping.get(key, key) for key in keys) if keys is not None else None
+    if model is None:  # no schema in the tree: Prisma's default table name is the model's
+        table = name = accessor[:1].upper() + accessor[1:]
+        columns = keys
+    else:
+        table, name = model.qualified, model.name
+        mapping = {f.name: f.column for f in model.fields}
+        columns = tuple(mapping.get(key, key) for key in keys) if keys is not None else None
     ctx.add_write(
         call,
-        table=model.qualified,
+        table=table,
         columns=columns,
         origin=f"prisma.{method}",
         parser="orm",
         kind=kind,
         on_conflict=on_conflict,
-        entity=f"prisma:{model.name}",
+        entity=f"prisma:{name}",
     )
 
 

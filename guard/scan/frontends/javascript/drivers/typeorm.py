@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from guard.model import SchemaFact
-from guard.scan.frontends.javascript.context import JsContext, call_parts, chain, outermost_call
+from guard.scan.frontends.javascript.context import JsContext, call_parts, chain, chain_tops
 from guard.scan.frontends.javascript.evaluate import Evaluator
 from guard.scan.frontends.javascript.module import object_entries
 from guard.scan.frontends.javascript.rows import object_literal, row_keys
@@ -72,12 +72,8 @@ def extract(ctx: JsContext) -> None:
             entity = read_entity(ctx.ev, node)
             if entity is not None:
                 ctx.facts.append(entity.fact())
-    seen: set[int] = set()
-    for call in ctx.source.method_calls(_WRITE_METHODS):
-        top = outermost_call(call)
-        if top.id not in seen:
-            seen.add(top.id)
-            _write(ctx, call, top)
+    for call, top in chain_tops(ctx.source, _WRITE_METHODS):
+        _write(ctx, call, top)
 
 
 def snake_case(name: str) -> str:
