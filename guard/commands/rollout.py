@@ -32,7 +32,7 @@ _STYLE = {READY: "green", ENFORCED: "green", "not ready": "bold red", "not prote
 @cli_errors
 @options.dsn_option()
 @options.config_option()
-@options.format_option()
+@options.format_option(("table", "json", "html"))
 @options.output_option
 @options.fail_on_option(["not-ready"], default="not-ready", help="Exit 1 when a table is not ready for enforce.")
 @time_options.statement_timeout_option
@@ -66,6 +66,10 @@ def rollout(
     written = _apply_ready(rows, cfg, migrations_dir) if apply_ready else None
     if output_format == "json":
         emit_json("rollout", rollout_payload(rows, since, window, written))
+    elif output_format == "html":
+        from guard.report.html_rollout import rollout_page
+
+        click.echo(rollout_page(rows, since, written), nl=False)
     else:
         render_rollout(rows, since, written)
     ready = all(r.verdict in (READY, ENFORCED) for r in rows)

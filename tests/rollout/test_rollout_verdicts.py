@@ -50,3 +50,21 @@ def test_missing_guard_schema_and_missing_blast_radius_are_clear_errors(warehous
     result = guard("rollout", "--dsn", warehouse, "--scan", str(tmp_path / "none.json"))
     assert result.exit_code == 2 and "no such file" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_html_report_holds_every_verdict_and_names_the_writers(warehouse: str, tmp_path: Path) -> None:
+    migrate.upgrade(warehouse)
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute(GuardTableOp("titan.call_logs", GuardSettings(mode="audit")).to_sql())
+    page = tmp_path / "rollout.html"
+    args = ["rollout", "--dsn", warehouse, "--config", CONFIG, "--repo", str(EXAMPLE), "--format", "html"]
+    result = guard(*args, "-o", str(page))
+    assert result.exit_code == 1, result.output
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and 'data-command="rollout"' in html
+    expected = set(rows(warehouse))
+    assert html.count("<tr data-verdict=") == len(expected)
+    assert '<tr data-verdict="not ready"><td class="mono">titan.call_logs</td>' in html
+    assert "2 unfixed writer(s): titan/api/sms.py:5, titan/api/threecx.py:9" in html
+    assert "titan/api/threecx.py:9 (GRD001, high)" in html
+    assert "http://" not in html and "https://" not in html  # self-contained
