@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 
 import click
 
@@ -92,3 +93,13 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # A bug in guard (or a broken install) must not exit 1, which means "findings" to CI: the traceback is
+        # for the report, the exit code says the run itself failed.
+        traceback.print_exc()
+        click.echo(
+            f"guard: internal error: {type(exc).__name__}: {exc}. This is a bug in guard or a broken install "
+            "(try reinstalling); please report it with the traceback above.",
+            err=True,
+        )
+        sys.exit(2)

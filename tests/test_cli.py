@@ -56,3 +56,20 @@ def test_every_duration_option_refuses_a_bare_number(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert "has no unit; write a number and a unit, such as 90s, 15m, 2h or 7d" in result.output
+
+
+def test_an_internal_error_exits_2_not_the_findings_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CI reads exit 1 as "findings": a crash must say it is a crash (exit 2) and keep the traceback."""
+    import guard.cli
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ModuleNotFoundError("No module named 'jinja2'")
+
+    monkeypatch.setattr(guard.cli.cli, "main", broken)
+    with pytest.raises(SystemExit) as exited:
+        guard.cli.main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "guard: internal error: ModuleNotFoundError" in err

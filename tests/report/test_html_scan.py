@@ -115,3 +115,14 @@ def test_example_copy_keeps_relative_excerpts(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tree)
     code, text = _scan(str(tree / "titan" / "api"), "--format", "html")
     assert code in (0, 1) and "portal.py" in text and 'class="line hit"' in text
+
+
+def test_each_finding_says_why_it_ranks_where_it_does(titan_report: tuple[Path, dict]) -> None:
+    """Evidence of history (docs/rules/ranking.md) is on the page next to each finding, as in the JSON."""
+    text, document = titan_report[0].read_text(), titan_report[1]
+    first = document["findings"][0]
+    assert first["path"] == "titan/nexus_titan_migration.py" and first["evidence"]
+    assert text.count('class="ranks"') == sum(1 for f in document["findings"] if f["evidence"])
+    for item in first["evidence"]:
+        assert f'data-kind="{item["kind"]}"' in text
+    assert "scheduled_at &lt;- scheduledOn" in text
