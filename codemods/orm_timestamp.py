@@ -33,6 +33,8 @@ from guard.patch.sql_edit import Unfixable
 #: ``WriteStatement.origin`` values this module patches.
 ORM_ORIGINS = frozenset({"sqlalchemy-orm", "sqlalchemy-core", "django", "pandas"})
 _RUN = frozenset({"execute", "exec", "execute_async"})
+#: Manager calls that create the row (the site's call may be a routing call inside them: ``.using(...)``).
+_CREATE_CALLS = frozenset({"create", "get_or_create", "update_or_create"})
 _MAX_FOLLOW = 4
 
 
@@ -63,6 +65,7 @@ class OrmSitePatcher:
         call = _call_at(self.index, self.site.line, self.site.offset)
         if call is None:
             raise Unfixable("no call starts where the scanner found the write: patch by hand")
+        call = self._manager_call(call)
         rows = self._rows_of_write(call)
         if all(_has_key(row, self.key) for row in rows):
             self.result.already = True
@@ -77,6 +80,19 @@ class OrmSitePatcher:
         self.result.reason = "; ".join(dict.fromkeys(self.fallbacks))
 
     # -- where the row is -------------------------------------------------------------------------------
+
+    def _manager_call(self, call: cst.Call) -> cst.Call:
+        """``Order.objects.using("replica").create(...)`` starts where ``...using(...)`` does: the write is the
+        create call around it."""
+        current = call
+        while True:
+            attribute = self.index.parents.get(current)
+            outer = self.index.parents.get(attribute) if isinstance(attribute, cst.Attribute) else None
+            if not isinstance(outer, cst.Call) or outer.func is not attribute:
+                return call
+            if _method(outer) in _CREATE_CALLS:
+                return outer
+            current = outer
 
     def _rows_of_write(self, call: cst.Call) -> list[Row]:
         method = _method(call)
@@ -217,8 +233,11 @@ class OrmSitePatcher:
         code = inferred.code
         if code is None:
             self.fallbacks.append(inferred.reason)
-            self.plan.needs_datetime = True
-            code = fallback_code(self.index.imports_datetime_module)
+            if _imports_django_timezone(self.index.module):
+                code = "timezone.now()"  # Django's aware now(); importing datetime.timezone would shadow it
+            else:
+                self.plan.needs_datetime = True
+                code = fallback_code(self.index.imports_datetime_module)
         self.values.append(code)
         return cst.parse_expression(code)
 
@@ -242,6 +261,22 @@ def _row_values(row: Row) -> list[cst.BaseExpression]:
     if isinstance(row, _DefaultsSlot):
         return [a.value for a in row.call.args]
     return []
+
+
+def _imports_django_timezone(module: cst.Module) -> bool:
+    """``from django.utils import timezone`` at the top of the module."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                source = cst.Module([]).code_for_node(small.module) if small.module is not None else ""
+                if source == "django.utils" and any(
+                    alias.asname is None and cst.Module([]).code_for_node(alias.name) == "timezone"
+                    for alias in small.names
+                ):
+                    return True
+    return False
 
 
 def _has_key(row: Row, key: str) -> bool:

@@ -75,3 +75,26 @@ def test_stale_file_is_refused(tmp_path: Path) -> None:
     outcomes = {o.relpath: o for o in apply_patches(root, patches, tmp_path / "backup")}
     assert "changed since it was scanned" in outcomes["app/orm_writes.py"].error
     assert target.read_text().endswith("# edited meanwhile\n")
+
+
+def test_routed_manager_and_the_django_timezone_fallback(tmp_path: Path) -> None:
+    """The create call around ``.using(...)`` gets the keyword; in a module that imports Django's ``timezone`` the
+    flagged fallback is ``timezone.now()`` (importing ``datetime.timezone`` would shadow it)."""
+    root = tmp_path / "tree"
+    (root / "shop").mkdir(parents=True)
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "models.py").write_text(
+        "from django.db import models\nfrom django.utils import timezone\n\n\n"
+        "class Visit(models.Model):\n    path = models.CharField(max_length=200)\n"
+        "    created_at = models.DateTimeField(default=timezone.now)\n"
+    )
+    views = root / "shop" / "views.py"
+    views.write_text(
+        "from django.utils import timezone\n\nfrom .models import Visit\n\n\n"
+        "def record(payload):\n    Visit.objects.using(\"replica\").create(path=payload[\"path\"])\n"
+    )
+    result = CliRunner().invoke(cli, ["patch", str(root), "--apply"])
+    assert result.exit_code == 0, result.output
+    text = views.read_text()
+    assert 'Visit.objects.using("replica").create(path=payload["path"], created_at=timezone.now())' in text
+    assert "from datetime" not in text

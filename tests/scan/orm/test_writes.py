@@ -237,6 +237,23 @@ def test_django_manager_calls_and_save_of_a_new_instance() -> None:
     ]
 
 
+def test_routed_and_custom_managers_and_model_create_helpers() -> None:
+    found = writes(
+        """
+        def f(p):
+            Job.objects.using("replica").create(a=1)
+            Job.active.create(b=2)
+            Note.create(c=3)
+            registry.create(d=4)
+        """
+    )
+    assert [(w.entity, w.columns, w.inferred) for w in found] == [
+        ("django:app.models.Job", ("a",), False),
+        ("django:app.models.Job", ("b",), True),
+        ("sqlalchemy:app.models.Note", ("c",), True),
+    ]
+
+
 def test_pandas_to_sql_static_dynamic_and_known_frames() -> None:
     found = shapes(
         """

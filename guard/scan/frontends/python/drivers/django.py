@@ -20,6 +20,8 @@ ANCHORS = (b".objects.", b".save(")
 GATES = (b"models", b"django")  # the app's models module, or Django itself
 _CREATE = frozenset({"create", "get_or_create", "update_or_create"})
 _DEFAULTS = ("defaults", "create_defaults")
+#: Manager methods that route to another database and return the manager.
+_ROUTING = frozenset({"using", "db_manager"})
 
 
 def manager_writes(module: Module, body: Body, call: ast.Call) -> None:
@@ -29,12 +31,18 @@ def manager_writes(module: Module, body: Body, call: ast.Call) -> None:
     if func.attr == "save" and not call.args:
         _save(module, body, call, func.value)
         return
-    manager = func.value
-    if not (isinstance(manager, ast.Attribute) and manager.attr == "objects"):
-        return
     if func.attr not in _CREATE and func.attr != "bulk_create":
         return
+    manager = func.value
+    if isinstance(manager, ast.Call) and isinstance(manager.func, ast.Attribute) and manager.func.attr in _ROUTING:
+        manager = manager.func.value  # Order.objects.using("replica").create(...)
+    if not isinstance(manager, ast.Attribute) or not manager.attr.islower():
+        return
+    # a custom manager (``Order.active.create``) is a write only if the catalog knows ``Order`` as a model
+    inferred = manager.attr != "objects"
     path = module.class_path(manager.value)
+    if inferred and path is None:
+        return
     entity = entity_key(FAMILY, path) if path else None
     table = None if path else "guard_hole_model"  # a model chosen at run time: reviewed as dynamic
     if func.attr == "bulk_create":
@@ -43,7 +51,7 @@ def manager_writes(module: Module, body: Body, call: ast.Call) -> None:
         for instance in module.sequence_instances(call.args[0], body):
             label = f"{module.source(func)}([{module.source(instance.call.func)}(...)])"
             module.emit(instance.call, row=instance.row, label=label, origin=ORIGIN,
-                        entity=entity_key(FAMILY, instance.path))
+                        entity=entity_key(FAMILY, instance.path), inferred=inferred)
         return
     row = RowKeys()
     body.keywords_into(row, [k for k in call.keywords if k.arg not in _DEFAULTS])
@@ -55,7 +63,10 @@ def manager_writes(module: Module, body: Body, call: ast.Call) -> None:
                 row.add(key, extra.values.get(key))
             row.dynamic = row.dynamic or extra.dynamic
     row.dynamic = row.dynamic or bool(call.args)
-    module.emit(call, row=row, label=label_of(module, func) + "(...)", origin=ORIGIN, entity=entity, table=table)
+    module.emit(
+        call, row=row, label=label_of(module, func) + "(...)", origin=ORIGIN, entity=entity, table=table,
+        inferred=inferred,
+    )
 
 
 DRIVER = Driver(name="django", rows=manager_writes, row_anchors=ANCHORS, row_gates=GATES)

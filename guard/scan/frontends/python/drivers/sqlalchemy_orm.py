@@ -13,12 +13,12 @@ import ast
 
 from guard.scan.frontends.python.drivers.base import Driver
 from guard.scan.frontends.python.orm import Module, entity_key, handed_over, label_of
-from guard.scan.frontends.python.rows import Body, merge_rows
+from guard.scan.frontends.python.rows import Body, RowKeys, merge_rows
 
 FAMILY = "sqlalchemy"
 ORIGIN = "sqlalchemy-orm"
 #: What a Python file must contain for this driver to find anything in it.
-ANCHORS = (b"add(", b"add_all(", b"merge(", b"bulk_")
+ANCHORS = (b"add(", b"add_all(", b"merge(", b"bulk_", b".create(")
 GATES = (b"session", b"sqlalchemy", b"sqlmodel", b"db.", b"models")
 _ONE = frozenset({"add", "merge"})
 _MANY = frozenset({"add_all", "bulk_save_objects"})
@@ -26,6 +26,9 @@ _MANY = frozenset({"add_all", "bulk_save_objects"})
 
 def session_writes(module: Module, body: Body, call: ast.Call) -> None:
     func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "create" and module.is_session_module():
+        _class_create(module, body, call, func)
+        return
     if not isinstance(func, ast.Attribute) or not call.args:
         return
     method = func.attr
@@ -64,6 +67,19 @@ def handed_over_writes(module: Module, body: Body, calls: list[ast.Call]) -> Non
         label = f"{module.source(call.func)}(...) handed to the session elsewhere"
         module.emit(call, row=instance.row, label=label, origin=ORIGIN, entity=entity_key(FAMILY, instance.path),
                     inferred=True)
+
+
+def _class_create(module: Module, body: Body, call: ast.Call, func: ast.Attribute) -> None:
+    """``Job.create(status=...)``: a model's own create helper (Flask CRUD mixins, SQLModel helpers) builds and
+    adds an instance with those fields. Kept only when the catalog knows ``Job`` as a model."""
+    path = module.class_path(func.value)
+    if path is None:
+        return
+    row = RowKeys()
+    body.keywords_into(row, call.keywords)
+    row.dynamic = row.dynamic or bool(call.args)
+    module.emit(call, row=row, label=f"{module.source(func)}(...)", origin=ORIGIN, entity=entity_key(FAMILY, path),
+                inferred=True)
 
 
 def _later_attributes(body: Body, call: ast.Call) -> list[tuple[str, ast.expr]]:
