@@ -50,7 +50,8 @@ class PythonReader:
             found.reverted_lines = extraction.downgrade_lines
             signals = extraction.signals
         if orm:
-            tree = parse_module(text, relpath)  # None: the file does not parse (the SQL pass says so)
+            # the SQL pass's tree when it ran (parsing is most of a file's cost); None: the file does not parse
+            tree = signals.tree if signals is not None else parse_module(text, relpath)
             if tree is not None:
                 models = extract_orm(tree, normalize_newlines(text), relpath, row_drivers, self.modules)
                 found.writes += models.writes

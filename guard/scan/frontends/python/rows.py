@@ -64,16 +64,22 @@ class Body:
     appended: dict[str, list[ast.expr]] = field(default_factory=dict)  # name.append(x) / name.extend([...])
     opaque: set[str] = field(default_factory=set)  # setattr(name, ...), name.update(...), name.__dict__...
     parents: dict[int, ast.AST] = field(default_factory=dict)
+    #: the nodes of the body in walk order, once walked: every driver walks the same body again
+    nodes: list[ast.AST] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, node: ast.AST, statements: list[ast.stmt]) -> Body:
         body = cls(node, statements)
-        for child in body.walk():
+        body.nodes = list(body._walk())
+        for child in body.nodes:
             body._note(child)
         return body
 
     def walk(self) -> Iterator[ast.AST]:
         """Every node of the body, not descending into nested functions, lambdas' bodies aside, or classes."""
+        return iter(self.nodes) if self.nodes is not None else self._walk()
+
+    def _walk(self) -> Iterator[ast.AST]:
         stack: list[ast.AST] = list(reversed(self.statements))
         for stmt in self.statements:
             self.parents[id(stmt)] = self.node
