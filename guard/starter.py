@@ -10,16 +10,14 @@ not read directly from the code is marked ``check``; the ``why`` lines are left 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from guard.config import Config, toml_value
 from guard.model import ResolvedWrite, ScanResult, Severity
+from guard.naming import snake_case
 from guard.scan import evidence
-
-_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
 @dataclass
@@ -119,7 +117,7 @@ def _propose_source(proposal: TableProposal, writes: Sequence[ResolvedWrite], tr
             keys.add(key)
             if column == ts:
                 own[key] += 1
-            elif evidence.date_stem(key) != _snake(key):
+            elif evidence.date_stem(key) != snake_case(key):
                 siblings[key] += 1
     if own:
         proposal.source_field = own.most_common(1)[0][0]
@@ -140,13 +138,13 @@ def _propose_source(proposal: TableProposal, writes: Sequence[ResolvedWrite], tr
 
 
 def _is_camel(key: str) -> bool:
-    return _snake(key) != key.lower()
+    return snake_case(key) != key.lower()
 
 
 def _rename_stem(key: str, stem: str) -> str | None:
     """``scheduledOn`` -> ``createdOn``, ``scheduled_at`` -> ``created_at``, ``ScheduledDate`` -> ``CreatedDate``."""
     old = evidence.date_stem(key)
-    if not old or old == _snake(key):
+    if not old or old == snake_case(key):
         return None
     if "_" in key or key.islower():
         return stem + key[len(old) :] if key.lower().startswith(old) else None
@@ -158,9 +156,6 @@ def _rename_stem(key: str, stem: str) -> str | None:
         return stem + key[len(lower_camel) :]
     return None
 
-
-def _snake(name: str) -> str:
-    return _CAMEL_HUMP.sub(r"_\1", name).lower()
 
 
 def render_starter(proposals: Sequence[TableProposal], config: Config, scanned: str) -> str:

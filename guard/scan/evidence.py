@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from guard.model import Evidence, Finding, Severity
+from guard.naming import snake_case
 
 #: The write copies rows from a relation that has its own creation/business time, which it drops.
 HISTORY_COPIED = "history-copied"
@@ -76,7 +77,7 @@ def business_date_columns(columns: Iterable[str], timestamp_column: str) -> list
     leaving out the creation column and bookkeeping stamps (``updated_at``, ``warehouse_ingested_at``)."""
     found = []
     for name in columns:
-        if name == timestamp_column or name.startswith("#") or _BOOKKEEPING.match(_snake(name)):
+        if name == timestamp_column or name.startswith("#") or _BOOKKEEPING.match(snake_case(name)):
             continue
         lower = name.lower()
         if lower.endswith(_DATE_SUFFIXES) or lower.startswith(_DATE_PREFIXES) or _CAMEL_DATE.search(name):
@@ -104,7 +105,7 @@ def path_evidence(relpath: str) -> tuple[Evidence, ...]:
 
 def date_stem(name: str) -> str:
     """The event a date-like name is about: ``scheduled_at``/``scheduledOn``/``ScheduledDate`` -> ``scheduled``."""
-    snake = _snake(name)
+    snake = snake_case(name)
     for suffix in sorted(_DATE_SUFFIXES, key=len, reverse=True):
         if snake.endswith(suffix):
             return snake[: -len(suffix)]
@@ -183,8 +184,3 @@ def merge(*groups: Iterable[Evidence]) -> tuple[Evidence, ...]:
         for item in group:
             seen.setdefault(item.kind, item)
     return tuple(seen.values())
-
-
-def _snake(name: str) -> str:
-    """``scheduledOn`` -> ``scheduled_on``; snake_case names are returned lower-cased."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()

@@ -127,6 +127,11 @@ def timestamp_name(resolved: ResolvedWrite) -> str:
     return f"{resolved.model}.{attribute}{mapped}"
 
 
+def describe_default(resolved: ResolvedWrite) -> str:
+    """``DEFAULT now()``, or the column's default in words when its expression is not known."""
+    return f"DEFAULT {resolved.default}" if resolved.default else f"the default of {resolved.timestamp_column}"
+
+
 def describe_omission(resolved: ResolvedWrite) -> str:
     """How the statement fails to set the timestamp column, in the user's terms."""
     write, column = resolved.write, resolved.timestamp_column

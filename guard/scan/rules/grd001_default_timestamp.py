@@ -59,7 +59,7 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
     write = resolved.write
     message = MESSAGE.format(
         statement=base.describe_omission(resolved),
-        default=f"DEFAULT {resolved.default}" if resolved.default else f"the default of {resolved.timestamp_column}",
+        default=base.describe_default(resolved),
     )
     if resolved.default_kind in ORM_MESSAGES:
         side = "Python-side" if write.relpath.endswith((".py", ".pyw")) else "client-side"  # JS/TS ORMs

@@ -43,7 +43,7 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         statement=base.kind_label(resolved.write),
         source=source,
         source_column=source_column,
-        default=f"DEFAULT {resolved.default}" if resolved.default else f"the default of {resolved.timestamp_column}",
+        default=base.describe_default(resolved),
     )
     write = resolved.write
     return base.finding(

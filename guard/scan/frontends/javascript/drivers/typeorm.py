@@ -17,11 +17,11 @@ a dynamic write.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from guard.model import SchemaFact
+from guard.naming import snake_case
 from guard.scan.frontends.javascript.context import JsContext, call_parts, chain, chain_tops
 from guard.scan.frontends.javascript.evaluate import Evaluator
 from guard.scan.frontends.javascript.module import object_entries
@@ -38,7 +38,6 @@ _COLUMN_DECORATORS = frozenset(
      "DeleteDateColumn", "VersionColumn", "JoinColumn"}
 )  # fmt: skip
 _NOW_COLUMNS = frozenset({"CreateDateColumn", "UpdateDateColumn"})
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 @dataclass
@@ -75,10 +74,6 @@ def extract(ctx: JsContext) -> None:
     for call, top in chain_tops(ctx.source, _WRITE_METHODS):
         _write(ctx, call, top)
 
-
-def snake_case(name: str) -> str:
-    """TypeORM's default table name for a class: ``JobRun`` -> ``job_run``."""
-    return _CAMEL_BOUNDARY.sub("_", name).lower()
 
 
 def _decorators(node: Node) -> list[tuple[str, list[Node]]]:
