@@ -81,3 +81,11 @@ def test_init_to_stdout_and_bad_paths(bare_titan: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 2
     elsewhere = CliRunner().invoke(cli, ["init", str(bare_titan), "--file", str(tmp_path / "no" / "dir" / "g.toml")])
     assert elsewhere.exit_code == 2 and "not a directory" in elsewhere.stderr
+
+
+def test_init_next_to_a_pyproject_config_says_which_one_wins(bare_titan: Path) -> None:
+    (bare_titan / "pyproject.toml").write_text('[tool.guard]\nsearch_path = ["titan", "public"]\n')
+    result = CliRunner().invoke(cli, ["init", str(bare_titan)])
+    assert result.exit_code == 0, result.output
+    assert (bare_titan / "guard.toml").is_file()
+    assert "pyproject.toml [tool.guard] also configures guard" in result.stderr

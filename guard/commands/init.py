@@ -54,6 +54,13 @@ def init(path: Path, config_path: Path | None, dsn: str | None, target_file: Pat
         raise SystemExit(_diff_against(target, text))
     _write_new(target, text)
     click.echo(f"guard: wrote {target}: review the 'check' lines and fill in each table's why", err=True)
+    if found.source is not None and Path(found.source.split(" [", 1)[0]).resolve() != target.resolve():
+        # e.g. [tool.guard] in pyproject.toml: two configs would disagree silently
+        click.echo(
+            f"guard: note: {found.source} also configures guard; guard.toml is found first from here, "
+            "so merge the two and keep one",
+            err=True,
+        )
     raise SystemExit(EXIT_OK)
 
 
