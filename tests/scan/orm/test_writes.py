@@ -281,3 +281,15 @@ def test_prefilter_lets_orm_files_through_and_skips_plain_code() -> None:
     assert not may_hold_orm(b"items = set()\nitems.add(1)\nvalues.insert(0, 2)\n", drivers)
     # a family's anchor counts only with that family's own gate: ``.save(`` of a cookie jar next to a "session"
     assert not may_hold_orm(b"def f(session):\n    jar.save(session.path)\n", drivers)
+
+
+def test_bulk_insert_mappings_of_a_model_passed_in_is_a_write_with_an_unknown_target() -> None:
+    """A helper that bulk-inserts whatever model it is given still inserts: reported as dynamic, never dropped."""
+    [found] = writes(
+        "def bulk_insert(db, data, into):\n"
+        "    while data:\n"
+        "        chunk, data = data[:1000], data[1000:]\n"
+        "        db.bulk_insert_mappings(into, chunk)\n"
+    )
+    assert found.entity is None and found.table is None and found.dynamic
+    assert found.context.startswith("db.bulk_insert_mappings")
