@@ -58,22 +58,55 @@ class Body:
 
     node: ast.AST
     statements: list[ast.stmt]
-    assigned: dict[str, list[ast.expr]] = field(default_factory=dict)
-    attributes: dict[str, list[tuple[str, ast.expr]]] = field(default_factory=dict)  # name.attr = value
-    keys: dict[str, list[tuple[str, ast.expr]]] = field(default_factory=dict)  # name["key"] = value
-    appended: dict[str, list[ast.expr]] = field(default_factory=dict)  # name.append(x) / name.extend([...])
-    opaque: set[str] = field(default_factory=set)  # setattr(name, ...), name.update(...), name.__dict__...
     parents: dict[int, ast.AST] = field(default_factory=dict)
     #: the nodes of the body in walk order, once walked: every driver walks the same body again
     nodes: list[ast.AST] | None = field(default=None, repr=False)
+    # What the body does to its names, noted on first use: most bodies read for the ORM hold no write at all
+    # (they only mention a class), and noting every node of them cost more than the walk.
+    _noted: bool = field(default=False, repr=False)
+    _assigned: dict[str, list[ast.expr]] = field(default_factory=dict, repr=False)
+    _attributes: dict[str, list[tuple[str, ast.expr]]] = field(default_factory=dict, repr=False)
+    _keys: dict[str, list[tuple[str, ast.expr]]] = field(default_factory=dict, repr=False)
+    _appended: dict[str, list[ast.expr]] = field(default_factory=dict, repr=False)
+    _opaque: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def of(cls, node: ast.AST, statements: list[ast.stmt]) -> Body:
         body = cls(node, statements)
         body.nodes = list(body._walk())
-        for child in body.nodes:
-            body._note(child)
         return body
+
+    def _notes(self) -> Body:
+        if not self._noted:
+            self._noted = True
+            for child in self.walk():
+                self._note(child)
+        return self
+
+    @property
+    def assigned(self) -> dict[str, list[ast.expr]]:
+        """name -> the values assigned to it (``x = ...``)."""
+        return self._notes()._assigned
+
+    @property
+    def attributes(self) -> dict[str, list[tuple[str, ast.expr]]]:
+        """name -> ``name.attr = value`` assignments."""
+        return self._notes()._attributes
+
+    @property
+    def keys(self) -> dict[str, list[tuple[str, ast.expr]]]:
+        """name -> ``name["key"] = value`` assignments."""
+        return self._notes()._keys
+
+    @property
+    def appended(self) -> dict[str, list[ast.expr]]:
+        """name -> items added by ``name.append(x)`` / ``name.extend([...])``."""
+        return self._notes()._appended
+
+    @property
+    def opaque(self) -> set[str]:
+        """Names changed in ways not followed: ``setattr(name, ...)``, ``name.update(...)``, tuple targets..."""
+        return self._notes()._opaque
 
     def walk(self) -> Iterator[ast.AST]:
         """Every node of the body, not descending into nested functions, lambdas' bodies aside, or classes."""
@@ -102,42 +135,42 @@ class Body:
             for target in targets:
                 self._target(target, node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            self.opaque.add(node.target.id)
+            self._opaque.add(node.target.id)
         elif isinstance(node, ast.Call):
             self._call(node)
 
     def _target(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Name):
-            self.assigned.setdefault(target.id, []).append(value)
+            self._assigned.setdefault(target.id, []).append(value)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-            self.attributes.setdefault(target.value.id, []).append((target.attr, value))
+            self._attributes.setdefault(target.value.id, []).append((target.attr, value))
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             key = constant_str(target.slice)
             if key is None:
-                self.opaque.add(target.value.id)
+                self._opaque.add(target.value.id)
             else:
-                self.keys.setdefault(target.value.id, []).append((key, value))
+                self._keys.setdefault(target.value.id, []).append((key, value))
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 if isinstance(element, ast.Name):
-                    self.opaque.add(element.id)
+                    self._opaque.add(element.id)
 
     def _call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "setattr" and node.args and isinstance(node.args[0], ast.Name):
-            self.opaque.add(node.args[0].id)
+            self._opaque.add(node.args[0].id)
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
             return
         name = func.value.id
         if func.attr == "append" and len(node.args) == 1:
-            self.appended.setdefault(name, []).append(node.args[0])
+            self._appended.setdefault(name, []).append(node.args[0])
         elif func.attr in ("extend", "insert", "update", "setdefault") and node.args:
             if func.attr == "extend" and isinstance(node.args[0], (ast.List, ast.Tuple)):
-                self.appended.setdefault(name, []).extend(node.args[0].elts)
+                self._appended.setdefault(name, []).extend(node.args[0].elts)
             elif func.attr == "extend" and isinstance(node.args[0], (ast.ListComp, ast.GeneratorExp)):
-                self.appended.setdefault(name, []).append(node.args[0].elt)
+                self._appended.setdefault(name, []).append(node.args[0].elt)
             else:
-                self.opaque.add(name)
+                self._opaque.add(name)
 
     def only_value(self, name: str) -> ast.expr | None:
         """What ``name`` holds when it is assigned exactly once in this body."""
