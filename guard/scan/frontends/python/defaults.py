@@ -15,7 +15,8 @@ from __future__ import annotations
 import ast
 import re
 
-from guard.scan.frontends.python.names import Names, dotted
+from guard.scan.frontends.python.names import Names
+from guard.scan.frontends.python.schema import dotted_name
 
 #: Callables whose result is the current time (canonical import paths).
 NOW_CALLABLES = frozenset(
@@ -52,12 +53,12 @@ def is_now_callable(node: ast.expr, names: Names, depth: int = 0) -> bool:
     if isinstance(node, ast.Lambda):
         return is_now_value(node.body, names, depth + 1)
     if isinstance(node, ast.Call):  # functools.partial(datetime.now, timezone.utc)
-        path = names.canonical(node.func) or dotted(node.func) or ""
+        path = names.canonical(node.func) or dotted_name(node.func) or ""
         return path.endswith("partial") and bool(node.args) and is_now_callable(node.args[0], names, depth + 1)
     if not isinstance(node, (ast.Name, ast.Attribute)):
         return False
-    path = names.canonical(node) or dotted(node) or ""
-    if path in NOW_CALLABLES or _spelled_now(dotted(node) or ""):
+    path = names.canonical(node) or dotted_name(node) or ""
+    if path in NOW_CALLABLES or _spelled_now(dotted_name(node) or ""):
         return True
     if isinstance(node, ast.Name) and node.id in names.functions and depth < 3:
         return _returns_now(names.functions[node.id], names, depth + 1)
@@ -81,7 +82,7 @@ def sql_now(node: ast.expr, names: Names) -> bool:
     """``func.now()``, ``sa.func.current_timestamp()``, ``Now()``: SQL the ORM puts into the INSERT."""
     if not isinstance(node, ast.Call) or node.args:
         return False
-    text = dotted(node.func) or ""
+    text = dotted_name(node.func) or ""
     path = names.canonical(node.func) or text
     if path in NOW_CALLABLES:
         return True

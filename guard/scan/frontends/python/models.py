@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from guard.model import SchemaFact
 from guard.scan.frontends.python.defaults import describe, is_now_callable, is_now_value, sql_now
-from guard.scan.frontends.python.names import Names, constant_str, dotted, keyword
-from guard.scan.frontends.python.schema import default_text
+from guard.scan.frontends.python.names import Names, constant_str, keyword
+from guard.scan.frontends.python.schema import default_text, dotted_name
 
 _SA_COLUMNS = frozenset({"Column", "mapped_column"})
 _DJANGO_RELATIONS = frozenset({"ForeignKey", "OneToOneField"})
@@ -87,14 +87,14 @@ class _Reader:
         if value is None or len(targets) != 1 or not isinstance(targets[0], ast.Name):
             return
         name = targets[0].id
-        if isinstance(value, ast.Subscript) and (dotted(value.value) or "").endswith("Annotated"):
+        if isinstance(value, ast.Subscript) and (dotted_name(value.value) or "").endswith("Annotated"):
             column = _annotated_column(value)
             if column is not None:
                 self.annotated[name] = column
             return
         if not isinstance(value, ast.Call):
             return
-        last = (dotted(value.func) or "").rsplit(".", 1)[-1]
+        last = (dotted_name(value.func) or "").rsplit(".", 1)[-1]
         if last == "MetaData":
             schema = constant_str(keyword(value, "schema"))
             if schema:
@@ -108,7 +108,7 @@ class _Reader:
     def _metadata_arg(self, node: ast.expr | None) -> str:
         if isinstance(node, ast.Name):
             return self.metadata_schema.get(node.id, "")
-        if isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("MetaData"):
+        if isinstance(node, ast.Call) and (dotted_name(node.func) or "").endswith("MetaData"):
             return constant_str(keyword(node, "schema")) or ""
         return ""
 
@@ -139,7 +139,7 @@ class _Reader:
         bases = []
         for base in node.bases:
             path = self.names.canonical(base)
-            text = dotted(base) or ""
+            text = dotted_name(base) or ""
             if path is None:
                 continue
             bases.append(path)
@@ -198,13 +198,13 @@ class _Reader:
 
     def _field(self, call: ast.Call, attribute: str, info: _Class) -> _Column | None:
         last = _last(call)
-        path = self.names.canonical(call.func) or dotted(call.func) or ""
+        path = self.names.canonical(call.func) or dotted_name(call.func) or ""
         if last in _SA_COLUMNS:
             info.family = info.family or "sqlalchemy"
             return self._sa_column(call, attribute)
         if last == "Field" and path.startswith("sqlmodel"):
             return self._sqlmodel_field(call, attribute)
-        django = path.startswith("django.db.models") or (dotted(call.func) or "").startswith("models.")
+        django = path.startswith("django.db.models") or (dotted_name(call.func) or "").startswith("models.")
         if django and (last.endswith("Field") or last in _DJANGO_RELATIONS):
             info.family = "django"
             return None if last in _DJANGO_NO_COLUMN else self._django_field(call, attribute, last)
@@ -214,13 +214,13 @@ class _Reader:
         """``created_at: Mapped[timestamp]`` (an ``Annotated`` alias with a mapped_column) or a bare ``Mapped[T]``."""
         if not isinstance(annotation, ast.Subscript):
             return None
-        head = dotted(annotation.value) or ""
+        head = dotted_name(annotation.value) or ""
         if not head.endswith("Mapped"):
             return None
         inner = annotation.slice
         if isinstance(inner, ast.Name) and inner.id in self.annotated:
             return self._sa_column(self.annotated[inner.id], attribute)
-        if isinstance(inner, ast.Subscript) and (dotted(inner.value) or "").endswith("Annotated"):
+        if isinstance(inner, ast.Subscript) and (dotted_name(inner.value) or "").endswith("Annotated"):
             column = _annotated_column(inner)
             if column is not None:
                 return self._sa_column(column, attribute)

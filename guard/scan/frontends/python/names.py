@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from guard.scan.frontends.python.calls import literal_str
+from guard.scan.frontends.python.schema import dotted_name
 
 
 class TreeModules(Protocol):
@@ -94,7 +95,7 @@ class Names:
     def canonical(self, node: ast.expr) -> str | None:
         """The dotted origin of a name or attribute chain (``sa.insert`` -> ``sqlalchemy.insert``), None when
         the head is neither imported nor defined at module level (a local variable, a parameter)."""
-        text = dotted(node)
+        text = dotted_name(node)
         if text is None:
             return None
         head, _, rest = text.partition(".")
@@ -147,17 +148,6 @@ def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                     if not isinstance(item, ast.stmt):  # except handlers and match cases hold statements
                         stack.extend(reversed(getattr(item, "body", [])))
 
-
-def dotted(node: ast.expr) -> str | None:
-    """``a.b.c`` for a chain of attributes on a name, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def keyword(node: ast.Call, name: str) -> ast.expr | None:

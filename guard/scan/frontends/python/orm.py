@@ -25,8 +25,9 @@ from typing import Protocol
 from guard.model import HOLE_PREFIX, SchemaFact, WriteStatement
 from guard.scan.frontends.python.defaults import is_now_value
 from guard.scan.frontends.python.models import read_models
-from guard.scan.frontends.python.names import Names, TreeModules, dotted
+from guard.scan.frontends.python.names import Names, TreeModules
 from guard.scan.frontends.python.rows import Body, RowKeys, bodies
+from guard.scan.frontends.python.schema import dotted_name
 
 #: Receivers that are a database session whatever the module imports (``session``, ``db.session``, ``s``...).
 _SESSION_WORDS = ("session", "sess", "uow", "unit_of_work")
@@ -142,7 +143,7 @@ class Module:
     def class_path(self, node: ast.expr) -> str | None:
         """The import path of a class named by ``node`` (``Job``, ``models.Job``); None for anything that is not
         spelled like a class (``make_job(...)``) or not imported/defined in the module (a local variable)."""
-        text = dotted(node)
+        text = dotted_name(node)
         if text is None or not text.rsplit(".", 1)[-1][:1].isupper():
             return None
         return self.names.canonical(node)
@@ -194,7 +195,7 @@ class Module:
     def is_session(self, receiver: ast.expr) -> bool:
         """``session``, ``db.session``, ``self.session``, ``async_session``, ``s`` - or any receiver in a module
         that imports an ORM (the model decides then)."""
-        text = (dotted(receiver) or "").lower()
+        text = (dotted_name(receiver) or "").lower()
         last = text.rsplit(".", 1)[-1]
         if any(word in last for word in _SESSION_WORDS) or last in ("s", "db", "dbs", "tx"):
             return True
