@@ -218,12 +218,16 @@ def test_point8_migrate_sql_starts_from_the_database_and_progress_is_shown(titan
     assert run("protect", "--table", "titan.jobs", cwd=titan).exit_code == 0
     applied = run("migrate", "--dsn", pg_dsn, cwd=titan)
     assert applied.exit_code == 0, applied.output
-    assert "Running upgrade" in applied.stderr and "titan.jobs: SELECT guard.protect_table" in applied.stderr
+    assert "Running upgrade" in applied.stderr
+    sentinel = """titan.jobs: ALTER TABLE "titan"."jobs" ALTER COLUMN "created_at" SET DEFAULT '-infinity'"""
+    assert sentinel in applied.stderr
     assert run("migrate", "--dsn", pg_dsn, "-q", cwd=titan).stderr == ""
     nothing = run("migrate", "--sql", "--dsn", pg_dsn, cwd=titan)
     assert nothing.exit_code == 0 and "nothing to apply" in nothing.stdout
     assert run("protect", "--table", "titan.jobs", "--mode", "enforce", cwd=titan).exit_code == 0
     pending = run("migrate", "--sql", "--dsn", pg_dsn, cwd=titan)
     assert pending.exit_code == 0, pending.output
-    assert "guard.set_mode" in pending.stdout and "CREATE TABLE guard.protected_tables" not in pending.stdout
-    assert "protect_table" not in pending.stdout  # the applied revision is not printed again
+    assert "UPDATE guard.protected_tables SET mode = 'enforce'" in pending.stdout
+    assert 'LOCK TABLE "titan"."jobs" IN SHARE ROW EXCLUSIVE MODE;' in pending.stdout
+    assert "CREATE TABLE guard.protected_tables" not in pending.stdout
+    assert "ADD CONSTRAINT" not in pending.stdout  # the applied revision is not printed again

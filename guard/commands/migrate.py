@@ -45,15 +45,16 @@ def migrate(
     if offline:
         if downgrade_to is not None:
             raise GuardError("--sql prints upgrades only; run --downgrade against a database")
-        start = None
+        start, states = None, {}
         if dsn:
             start, pending = runner.pending_start(dsn, directory)
+            states = runner.guarded_states(dsn)
             if not pending:
                 click.echo(f"-- guard: the database is at revision {start}: nothing to apply")
                 return
             where = start or "base"
             click.echo(f"-- guard: the database is at revision {where}; the SQL below upgrades it to {revision}")
-        click.echo(runner.offline_sql(revision, directory, start=start), nl=False)
+        click.echo(runner.offline_sql(revision, directory, start=start, states=states), nl=False)
         return
     if not dsn:
         raise GuardError("no database given: pass --dsn DSN or set GUARD_DSN (or use --sql to print the SQL)")

@@ -14,7 +14,7 @@ from alembic import context as alembic_context
 
 from guard.db.connect import engine
 from guard.db.locks import LockPolicy
-from guard.db.operations import DEFERRED_VALIDATION  # importing it registers op.guard_table & co.
+from guard.db.operations import DEFERRED_VALIDATION, KNOWN_STATES  # importing it registers op.guard_table & co.
 from guard.db.validation import validate_pending
 from guard.errors import GuardError
 
@@ -35,11 +35,14 @@ def _dsn() -> str | None:
 def _options() -> dict[str, Any]:
     config = alembic_context.config
     lock_options = {k: v for k, v in config.attributes.items() if k.startswith("guard_lock_")}
+    # the database's guarded tables, read by ``guard migrate --sql --dsn`` (each run gets its own copy)
+    known = {KNOWN_STATES: dict(config.attributes.get(KNOWN_STATES, {}))}
     return {
         "version_table": VERSION_TABLE,
         "version_table_schema": VERSION_TABLE_SCHEMA,
         "transaction_per_migration": True,
         **lock_options,
+        **known,
     }
 
 

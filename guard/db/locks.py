@@ -46,24 +46,26 @@ class LockPolicy:
         return sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{milliseconds}ms")).as_string(None)
 
 
-def execute_politely(operations: Operations, table: str, statement: str) -> None:
-    """Run ``statement`` (which locks ``table``) with the context's :class:`LockPolicy`.
+def execute_politely(operations: Operations, table: str, statements: list[str]) -> None:
+    """Run ``statements`` (the first of which locks ``table``) with the context's :class:`LockPolicy`.
 
-    Offline (``--sql``) the ``SET LOCAL lock_timeout`` is printed before the statement so a DBA running
-    the script gets the same protection, minus the retries.
+    Offline (``--sql``) the ``SET LOCAL lock_timeout`` is printed before the statements so a DBA running
+    the script gets the same protection, minus the retries. Online all of them run in one savepoint, so a
+    lock wait that times out undoes the try as a whole before the next.
     """
     context = operations.get_context()
     policy = LockPolicy.from_options(context.opts)
     if context.as_sql:
-        context.impl.static_output(f"{policy.set_timeout_sql()};\n{statement};\n")
+        context.impl.static_output("".join(f"{line};\n" for line in [policy.set_timeout_sql(), *statements]))
         return
     connection = operations.get_bind()
-    PROGRESS.info("%s: %s", table, statement.split("(", 1)[0].strip())
     for attempt in range(1, policy.tries + 1):
         savepoint = connection.begin_nested()
         try:
             connection.exec_driver_sql(policy.set_timeout_sql())
-            connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
+            for statement in statements:
+                PROGRESS.info("%s: %s", table, statement)
+                connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
         except DBAPIError as exc:
             savepoint.rollback()
             if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:

@@ -21,7 +21,9 @@ from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 
 from guard.db.connect import connect, engine
+from guard.db.ddl import STATE_SQL, GuardState, state_from_row
 from guard.db.locks import LockPolicy
+from guard.db.operations import KNOWN_STATES
 from guard.db.validation import pending_tables
 from guard.errors import GuardError
 
@@ -79,14 +81,18 @@ def offline_sql(
     migrations_dir: str | None = None,
     downgrade_from: str | None = None,
     start: str | None = None,
+    states: dict[str, GuardState] | None = None,
 ) -> str:
     """The SQL of an upgrade to ``revision`` (or of a downgrade ``downgrade_from:revision``), not executed.
 
     ``start``: the revision the database is at (``guard migrate --sql --dsn``), so only what it still needs is
-    printed; None prints everything from the beginning, as for a new database.
+    printed; None prints everything from the beginning, as for a new database. ``states``: the database's
+    guarded tables (:func:`guarded_states`), so a mode change or unguard of a table guarded earlier is written
+    out in full.
     """
     buffer = io.StringIO()
     config = alembic_config(None, migrations_dir, output=buffer)
+    config.attributes[KNOWN_STATES] = dict(states or {})
     with _translated_errors():
         if downgrade_from is not None:
             command.downgrade(config, f"{downgrade_from}:{revision}", sql=True)
@@ -95,6 +101,14 @@ def offline_sql(
         else:
             command.upgrade(config, revision, sql=True)
     return buffer.getvalue()
+
+
+def guarded_states(dsn: str) -> dict[str, GuardState]:
+    """Each guarded table's registry row in the database (none when guard is not installed there)."""
+    with connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('guard.protected_tables')").fetchone() == (None,):
+            return {}
+        return dict(state_from_row(tuple(row)) for row in conn.execute(STATE_SQL))
 
 
 def guard_heads() -> set[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from guard.db.ddl import GuardState
 from guard.db.operations import GuardSetModeOp, GuardSettings, GuardTableOp, UnguardTableOp
 
 from .conftest import JOBS_DDL
@@ -79,10 +80,15 @@ def test_operations_reverse_into_each_other() -> None:
     assert isinstance(unguard, UnguardTableOp) and unguard.table == "titan.jobs"
     again = unguard.reverse()
     assert again.to_sql() == guard.to_sql()
-    assert "'\"titan\".\"jobs\"'::regclass, 'created_at', 'enforce', 'scheduled_at', 100" in guard.to_sql()
+    assert "guard.on_insert_burst('created_at', 'scheduled_at', 'enforce', '100', '1 minute'" in guard.to_sql()
 
     change = GuardSetModeOp("titan.jobs", "enforce", from_mode="quarantine")
-    assert change.reverse().to_sql() == "SELECT guard.set_mode('\"titan\".\"jobs\"'::regclass, 'quarantine', 'enforce')"
+    state = GuardState(settings, original_default="now()", ingested_column_added=True)
+    back = change.reverse().statements(state)
+    assert "UPDATE guard.protected_tables SET mode = 'quarantine', mode_changed_at = now()" in back[2]
+    assert back[2].endswith("AND mode = 'enforce'")
+    assert "guard.on_omitted_timestamp('created_at', 'quarantine', 'titan.jobs')" in back[3]
+    assert 'ALTER TABLE "titan"."jobs" ALTER COLUMN "created_at" SET DEFAULT now()' in unguard.statements(state)
     with pytest.raises(ValueError, match="needs from_mode"):
         GuardSetModeOp("titan.jobs", "enforce").reverse()
     with pytest.raises(ValueError, match="unknown guard mode"):

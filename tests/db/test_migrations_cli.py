@@ -132,7 +132,7 @@ def test_migrate_sql_prints_the_script_offline(project: Path) -> None:
     out = result.output
     assert "CREATE FUNCTION guard.on_omitted_timestamp()" in out
     assert "SET LOCAL lock_timeout = '5000ms';" in out
-    assert "SELECT guard.protect_table('\"titan\".\"jobs\"'::regclass, 'created_at', 'enforce', 'scheduled_at'" in out
+    assert "ALTER TABLE \"titan\".\"jobs\" ALTER COLUMN \"created_at\" SET DEFAULT '-infinity';" in out
     assert "INSERT INTO guard.alembic_version" in out
 
 
