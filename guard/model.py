@@ -299,6 +299,10 @@ class ScanResult:
     files_scanned: int = 0
     files_with_sql: int = 0
     statements: int = 0
+    #: SQL statements per file (relpath), so a partial scan can count only the files it reports on
+    statements_by_file: dict[str, int] = field(default_factory=dict)
+    #: a partial scan's project-wide file count: the files whose DDL and models judged the reported ones
+    catalog_files: int = 0
     seconds: float = 0.0
     suppressed: int = 0
     baselined: int = 0

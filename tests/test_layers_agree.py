@@ -58,6 +58,16 @@ def test_point1_a_single_file_is_judged_with_the_project_catalog(titan: Path) ->
     assert directory == [f for f in whole if f["path"].startswith("titan/api/")]
 
 
+def test_point1_a_partial_scan_counts_the_files_it_reports_on(titan: Path) -> None:
+    """Was: the summary of `guard scan titan/api/portal.py` said "17 of 23 files hold SQL" (the project's)."""
+    whole = json.loads(run("scan", ".", "--format", "json", cwd=titan).stdout)["summary"]
+    one = json.loads(run("scan", "titan/api/portal.py", "--format", "json", cwd=titan).stdout)["summary"]
+    assert (one["files_scanned"], one["files_with_sql"], one["catalog_files"]) == (1, 1, whole["files_scanned"])
+    assert 1 <= one["statements"] < whole["statements"] and whole["catalog_files"] == 0
+    line = " ".join(run("scan", "titan/api/portal.py", "--no-progress", "--format", "table", cwd=titan).stdout.split())
+    assert f"1 of 1 file hold SQL · judged with the catalog of {whole['files_scanned']} project files" in line
+
+
 def test_point1_a_named_file_the_config_excludes_says_so(titan: Path) -> None:
     (titan / "vendor").mkdir()
     (titan / "vendor" / "lib.py").write_text('SQL = "INSERT INTO titan.jobs (st_id) VALUES (1)"\n')

@@ -61,6 +61,8 @@ def summary_line(result: ScanResult) -> str:
         f"{plural(len(result.writes), 'write')} among {plural(result.statements, 'SQL statement')}",
         f"{result.files_with_sql} of {plural(result.files_scanned, 'file')} hold SQL",
     ]
+    if result.catalog_files:
+        parts.append(f"judged with the catalog of {plural(result.catalog_files, 'project file')}")
     if result.diagnostics:
         hiding = sum(1 for d in result.diagnostics if d.may_hide_write)
         note = f" ({hiding} may hide a write)" if hiding else ""

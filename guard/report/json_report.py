@@ -77,6 +77,7 @@ def _results(result: ScanResult) -> dict[str, Any]:
         "summary": {
             "files_scanned": result.files_scanned,
             "files_with_sql": result.files_with_sql,
+            "catalog_files": result.catalog_files,
             "statements": result.statements,
             "findings": len(result.findings),
             "seconds": result.seconds,

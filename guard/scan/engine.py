@@ -115,6 +115,7 @@ def judge_tree(root: str, files: Sequence[FileScan], config: Config, live: Seque
         tables=summarize_tables(resolver, resolved, findings),
         files_with_sql=sum(1 for f in files if f.statements),
         statements=sum(f.statements for f in files),
+        statements_by_file={f.relpath: f.statements for f in files if f.statements},
         suppressed=outcome.suppressed,
         catalog=catalog.tables(),
     )

@@ -68,7 +68,8 @@ def restrict(result: ScanResult, scope: PartialScope, config: Config) -> ScanRes
     """The result with findings, writes and file diagnostics limited to the scope's paths.
 
     ``tables`` and ``catalog`` stay whole: they describe the project's tables, which is what the scope's
-    writes were judged against. A named file the scan did not read (excluded by config or ignored by git) is
+    writes were judged against. The file and statement counts are the scope's; ``catalog_files`` keeps the
+    project's. A named file the scan did not read (excluded by config or ignored by git) is
     said so in a diagnostic rather than passing silently.
     """
     diagnostics = [d for d in result.diagnostics if _inside(d.path, scope.prefixes)]
@@ -81,9 +82,16 @@ def restrict(result: ScanResult, scope: PartialScope, config: Config) -> ScanRes
             for name in named_files
             if name not in read
         ]
+    counted = {path: n for path, n in result.statements_by_file.items() if _inside(path, scope.prefixes)}
     return dataclasses.replace(
         result,
         findings=[f for f in result.findings if _inside(f.relpath, scope.prefixes)],
         writes=[w for w in result.writes if _inside(w.write.relpath, scope.prefixes)],
         diagnostics=diagnostics,
+        # the summary counts what was asked for; the rest of the project is said to have fed the catalog
+        files_scanned=sum(1 for source in result.sources if _inside(source.relpath, scope.prefixes)),
+        files_with_sql=len(counted),
+        statements=sum(counted.values()),
+        statements_by_file=counted,
+        catalog_files=result.files_scanned,
     )

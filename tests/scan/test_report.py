@@ -151,6 +151,7 @@ def test_json_contract_matches_schema_and_issue_shape() -> None:
     assert document["summary"] == {
         "files_scanned": 3,
         "files_with_sql": 2,
+        "catalog_files": 0,
         "statements": 2,
         "findings": 2,
         "seconds": 0.05,
