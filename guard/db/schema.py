@@ -12,9 +12,11 @@ from alembic import op
 from pglast import ast, parse_sql
 
 #: Version of the SQL installed by the newest revision of the guard lineage.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 #: Version of the SQL the first revision installs (later versions are upgrade scripts on top of it).
 BASE_VERSION = "1.0"
+#: Every version, oldest first; each after the first is ``guard--<previous>--<version>.sql`` applied on top.
+VERSIONS = ("1.0", "1.1", "1.2")
 
 
 def install_sql(version: str = BASE_VERSION) -> str:
@@ -35,20 +37,40 @@ def upgrade_sql(old: str, new: str) -> str:
 def downgrade_sql(new: str, old: str) -> str:
     """Back from ``new`` to ``old``: ``old``'s own definitions of what the upgrade replaced, then its removals.
 
-    The functions are taken from ``guard--<old>.sql`` (found by name with the PostgreSQL parser), so each
-    version's text exists once; ``guard--<new>--<old>.sql`` then drops what the upgrade added.
+    Each replaced function is taken from the newest script of ``old``'s chain that defines it (found by name
+    with the PostgreSQL parser), so each version's text exists once; ``guard--<new>--<old>.sql`` then drops
+    what the upgrade added.
     """
     replaced = _function_names(upgrade_sql(old, new))
     restored = []
-    for statement, node in _statements(install_sql(old)):
-        if isinstance(node, ast.CreateFunctionStmt):
-            if _function_name(node) in replaced:
-                restored.append(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
-        elif isinstance(node, (ast.AlterOwnerStmt, ast.GrantStmt)) and any(
-            f"guard.{name}(" in statement for name in replaced
-        ):
-            restored.append(statement)  # owner and grants of a restored function (these have no body)
+    for script in _definition_scripts(old):
+        defined = _function_names(script) & replaced
+        for statement, node in _statements(script):
+            if isinstance(node, ast.CreateFunctionStmt):
+                if _function_name(node) in defined:
+                    restored.append(statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+            elif isinstance(node, (ast.AlterOwnerStmt, ast.GrantStmt)) and any(
+                f"guard.{name}(" in statement for name in defined
+            ):
+                restored.append(statement)  # owner and grants of a restored function (these have no body)
+        replaced -= defined
     return ";\n\n".join(restored) + ";\n\n" + _read(f"guard--{new}--{old}.sql")
+
+
+def function_definition(version: str, name: str) -> str:
+    """The ``CREATE FUNCTION guard.<name>`` statement that defines ``name`` at ``version`` (for comparisons)."""
+    for script in _definition_scripts(version):
+        for statement, node in _statements(script):
+            if isinstance(node, ast.CreateFunctionStmt) and _function_name(node) == name:
+                return statement
+    raise LookupError(f"guard {version} defines no function guard.{name}")
+
+
+def _definition_scripts(version: str) -> list[str]:
+    """The scripts that make up ``version``, newest first: its upgrade scripts back to the base install."""
+    index = VERSIONS.index(version)
+    upgrades = [upgrade_sql(VERSIONS[i - 1], VERSIONS[i]) for i in range(index, 0, -1)]
+    return [*upgrades, install_sql(BASE_VERSION)]
 
 
 def _statements(script: str) -> list[tuple[str, ast.Node]]:

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 #: Triggers a healthy guarded table has. Enforce mode needs none for omissions: its CHECK constraint rejects.
 OMISSION_TRIGGERS = ("zz_guard_omitted_timestamp", "zz_guard_report")
-BURST_TRIGGER = "zz_guard_burst"
+#: The burst guard (schema 1.2): a row trigger that tallies rows whose business date is far from their stamp,
+#: and the statement trigger that checks the tally. Either one missing or disabled turns the check off.
+BURST_TRIGGERS = ("zz_guard_burst_row", "zz_guard_burst")
 
 # One statement for the whole report (not one per table): the registry, the counts, and per table its
 # triggers (name -> tgenabled) and whether its CHECK constraint exists (NULL) and is validated.
@@ -97,7 +99,7 @@ def _problems(table: GuardedTable, triggers: dict[str, str], check_validated: bo
     column = table.timestamp_column
     expected = () if table.mode == "enforce" else OMISSION_TRIGGERS
     if table.burst_guard:
-        expected = (*expected, BURST_TRIGGER)
+        expected = (*expected, *BURST_TRIGGERS)
     problems = [f"trigger {name} is missing" for name in expected if name not in triggers]
     problems += [f"trigger {name} is disabled" for name in expected if triggers.get(name) == "D"]
     if check_validated is None:

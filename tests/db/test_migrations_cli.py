@@ -74,7 +74,7 @@ def test_protect_writes_a_reviewable_revision(project: Path) -> None:
     assert result.exit_code == 0, result.output
     [path] = (project / "guard_migrations").glob("*.py")
     text = path.read_text()
-    assert "down_revision = 'guard_0002'" in text
+    assert "down_revision = 'guard_0003'" in text
     assert (
         "op.guard_table(\n        'titan.jobs',\n        column='created_at',\n        business_column='scheduled_at'"
         in text
@@ -165,6 +165,7 @@ def test_status_names_every_kind_of_broken_guard(jobs_dsn: str) -> None:
         conn.execute("SELECT guard.protect_table('titan.leads', 'created_at', 'audit', p_validate => false)")
         conn.execute("SELECT guard.protect_table('titan.gone', 'created_at', 'audit')")
         conn.execute("DROP TRIGGER zz_guard_burst ON titan.jobs")
+        conn.execute("ALTER TABLE titan.jobs DISABLE TRIGGER zz_guard_burst_row")
         conn.execute("ALTER TABLE titan.jobs DROP CONSTRAINT jobs_created_at_must_be_explicit")
         conn.execute("DROP TABLE titan.gone")
     result = run("status", "--dsn", jobs_dsn, "--format", "json")
@@ -173,7 +174,11 @@ def test_status_names_every_kind_of_broken_guard(jobs_dsn: str) -> None:
     assert problems == {
         "titan.calls": [],
         "titan.gone": ["table no longer exists"],
-        "titan.jobs": ["trigger zz_guard_burst is missing", "CHECK constraint on created_at is missing"],
+        "titan.jobs": [
+            "trigger zz_guard_burst is missing",
+            "trigger zz_guard_burst_row is disabled",
+            "CHECK constraint on created_at is missing",
+        ],
         "titan.leads": ["CHECK constraint on created_at is not validated"],
     }
 

@@ -165,12 +165,13 @@ def test_check_constraint_holds_with_triggers_disabled(session: Session, mode: s
 def test_enforce_mode_needs_no_row_trigger(session: Session) -> None:
     """Enforce is the constraint's job, so COPY keeps its multi-insert path (a BEFORE ROW trigger disables it)."""
     protect(session, "enforce")
+    # the burst guard's row trigger fires AFTER the row (and only for rows far from their stamp): COPY still batches
     triggers = session.conn.execute(
-        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'titan.jobs'::regclass ORDER BY 1"
+        "SELECT tgname, (tgtype & 2) <> 0 FROM pg_trigger WHERE tgrelid = 'titan.jobs'::regclass ORDER BY 1"
     ).fetchall()
-    assert triggers == [("zz_guard_burst",)]
+    assert triggers == [("zz_guard_burst", False), ("zz_guard_burst_row", False)]  # False: not BEFORE
     session.conn.execute("SELECT guard.set_mode('titan.jobs', 'audit', 'enforce')")
-    assert session.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'titan.jobs'::regclass") == 3
+    assert session.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'titan.jobs'::regclass") == 4
 
 
 def test_existing_rows_keep_null_ingestion_time(session: Session) -> None:
