@@ -1,13 +1,21 @@
 """Cost of the database guard on clean bulk loads, against an unguarded table measured in the same run.
 
-    .venv/bin/python bench/db_overhead.py [--rows 1000000] [--rounds 3]
+    .venv/bin/python bench/db_overhead.py [--rows 1000000] [--rounds 3] [--phantom-rows 100000]
 
 Uses GUARD_TEST_DSN if set, else starts a throwaway local PostgreSQL (guard.testing.start_postgres).
 Loads ``--rows`` narrow rows with explicit, varied created_at (clean rows: what a fixed writer sends) via
 INSERT ... SELECT, via COPY FROM STDIN, and ``--single-rows`` one-row INSERTs, into: the unguarded table, the
 table guarded in each mode (omission guard), the naive peer (a plpgsql BEFORE INSERT row trigger that runs
-for every row), and, with a primary key, unguarded vs the burst guard. Rounds are interleaved; medians and
-ratios to the unguarded table are printed.
+for every row), and, with a primary key, unguarded vs the burst guard of schema 1.1 (one statement trigger
+reading a transition table of every row; installed here from guard--1.0--1.1.sql under another name, enforce
+mode) vs the current one (enforce mode).
+
+Loads: "historical INSERT...SELECT" (the issue's figure: created_at one minute apart from 2020 on, the business
+date that day), "recent INSERT...SELECT" (a clean fresh ingest: created_at spread over the last hour, business
+date today), "phantom INSERT...SELECT" (``--phantom-rows`` rows that ARE a burst: created_at now(), business dates
+over years; the guarded tables reject it, so this is the cost of the rejection path, the unguarded one stores
+it), COPY (the historical rows) and one-row INSERTs. Rounds are interleaved; medians and ratios to the
+unguarded table are printed.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import os
 import signal
 import statistics
 import time
@@ -22,8 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from guard.db import migrate
+from guard.db.schema import function_definition
 from guard.testing import start_postgres
 
 NAIVE_TRIGGER = """
@@ -54,6 +65,27 @@ def _protect(mode: str, business: bool = False) -> Callable[[psycopg.Connection,
     return setup
 
 
+def _burst_1_1(conn: psycopg.Connection, table: str) -> None:
+    """The table guarded in enforce mode, its burst guard swapped for schema 1.1's (the "before" of this bench)."""
+    _protect("enforce", business=True)(conn, table)
+    if conn.execute("SELECT to_regproc('public.burst_guard_1_1')").fetchone() == (None,):
+        old = function_definition("1.1", "on_insert_burst")
+        conn.execute(old.replace("guard.on_insert_burst", "public.burst_guard_1_1", 1))
+    args = conn.execute(
+        "SELECT timestamp_column::text, business_column::text, mode, min_rows::text, window_interval::text,"
+        " min_span::text, table_name FROM guard.protected_tables WHERE table_name = %s",
+        (table,),
+    ).fetchone()
+    assert args is not None
+    conn.execute("SELECT guard.drop_trigger(%s::regclass, 'zz_guard_burst')", (table,))  # and its row trigger
+    conn.execute(
+        sql.SQL(
+            "CREATE TRIGGER zz_guard_burst AFTER INSERT ON {} REFERENCING NEW TABLE AS guard_new_rows"
+            " FOR EACH STATEMENT EXECUTE FUNCTION public.burst_guard_1_1({})"
+        ).format(sql.SQL(table), sql.SQL(", ").join(sql.Literal(a) for a in args))
+    )
+
+
 def _naive(conn: psycopg.Connection, table: str) -> None:
     conn.execute(f"CREATE TRIGGER naive BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION public.naive_guard()")
 
@@ -65,15 +97,16 @@ VARIANTS = [
     Variant("audit", False, _protect("audit")),
     Variant("naive row trigger", False, _naive),
     Variant("unguarded + pk", True, lambda conn, table: None),
+    Variant("burst 1.1 + pk", True, _burst_1_1),
     Variant("burst guard + pk", True, _protect("enforce", business=True)),
 ]
 BASELINE = {False: "unguarded", True: "unguarded + pk"}
 
 
-def create_tables(conn: psycopg.Connection) -> dict[str, str]:
+def create_tables(conn: psycopg.Connection, variants: list[Variant]) -> dict[str, str]:
     conn.execute(NAIVE_TRIGGER)
     tables = {}
-    for index, variant in enumerate(VARIANTS):
+    for index, variant in enumerate(variants):
         table = f"public.bench_{index}"
         pk = "PRIMARY KEY" if variant.primary_key else ""
         conn.execute(
@@ -102,6 +135,28 @@ def load_insert_select(conn: psycopg.Connection, table: str, rows: int) -> None:
         " date '2020-01-01' + g / 1440, g %% 1000 FROM generate_series(0, %s - 1) g",
         (rows,),
     )
+
+
+def load_recent(conn: psycopg.Connection, table: str, rows: int) -> None:
+    """A clean fresh ingest: created_at within the last hour, business date today (no burst)."""
+    conn.execute(
+        f"INSERT INTO {table} (id, created_at, biz, v) SELECT g, now() - (g %% 3600) * interval '1 second',"
+        " current_date, g %% 1000 FROM generate_series(0, %s - 1) g",
+        (rows,),
+    )
+
+
+def load_phantom(conn: psycopg.Connection, table: str, rows: int) -> None:
+    """History re-stamped with now(): one window, business dates over ~7 years. Guarded tables reject it (GD002)."""
+    try:
+        conn.execute(
+            f"INSERT INTO {table} (id, created_at, biz, v) SELECT g, now(), date '2020-01-01' + g %% 2600,"
+            " g %% 1000 FROM generate_series(0, %s - 1) g",
+            (rows,),
+        )
+    except psycopg.Error as error:
+        if error.sqlstate != "GD002":
+            raise
 
 
 def load_copy(conn: psycopg.Connection, table: str, payload: bytes) -> None:
@@ -139,51 +194,72 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--single-rows", type=int, default=10_000, help="rows of the one-row-INSERT load")
+    parser.add_argument("--phantom-rows", type=int, default=100_000, help="rows of the phantom (burst) load")
+    parser.add_argument(
+        "--burst-only", action="store_true", help="only the tables with a primary key: unguarded, burst 1.1, current"
+    )
     args = parser.parse_args()
+    variants = [v for v in VARIANTS if v.primary_key] if args.burst_only else VARIANTS
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     server = start_postgres()
     try:
         with server.fresh_database() as dsn:
             migrate.upgrade(dsn)
             with psycopg.connect(dsn, autocommit=True) as conn:
-                tables = create_tables(conn)
+                tables = create_tables(conn, variants)
                 payload = copy_payload(args.rows)
                 results: dict[tuple[str, str], list[float]] = {}
+                load_average = [os.getloadavg()[0]]
                 for round_number in range(args.rounds):
                     # Rotate the order each round so drift in machine load does not favour one variant.
-                    shift = round_number % len(VARIANTS)
-                    for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+                    shift = round_number % len(variants)
+                    for variant in variants[shift:] + variants[:shift]:
                         table = tables[variant.name]
                         loads = {
-                            "INSERT...SELECT": lambda t=table: load_insert_select(conn, t, args.rows),
+                            "historical INSERT...SELECT": lambda t=table: load_insert_select(conn, t, args.rows),
+                            "recent INSERT...SELECT": lambda t=table: load_recent(conn, t, args.rows),
+                            "phantom INSERT...SELECT": lambda t=table: load_phantom(conn, t, args.phantom_rows),
                             "COPY": lambda t=table: load_copy(conn, t, payload),
                             "single-row INSERTs": lambda t=table: load_single_rows(conn, t, args.single_rows),
                         }
                         for method, load in loads.items():
                             results.setdefault((variant.name, method), []).append(timed(conn, table, load))
-                report(results, args.rows, args.single_rows, args.rounds)
+                    load_average.append(os.getloadavg()[0])
+                report(results, variants, args, load_average)
     finally:
         server.stop()
 
 
-METHODS = ("INSERT...SELECT", "COPY", "single-row INSERTs")
+METHODS = (
+    "historical INSERT...SELECT",
+    "recent INSERT...SELECT",
+    "phantom INSERT...SELECT",
+    "COPY",
+    "single-row INSERTs",
+)
 
 
-def report(results: dict[tuple[str, str], list[float]], rows: int, single_rows: int, rounds: int) -> None:
+def report(
+    results: dict[tuple[str, str], list[float]],
+    variants: list[Variant],
+    args: argparse.Namespace,
+    load_average: list[float],
+) -> None:
     print(
-        f"{rows:,} clean rows per bulk load, {single_rows:,} one-row INSERTs, {rounds} interleaved rounds;"
-        " seconds (ratio to the unguarded table with the same keys)"
+        f"{args.rows:,} clean rows per bulk load, {args.phantom_rows:,} phantom rows, {args.single_rows:,} one-row"
+        f" INSERTs, {args.rounds} interleaved rounds; 1-min load average {min(load_average):.2f}-"
+        f"{max(load_average):.2f} on {os.cpu_count()} cores; seconds (ratio to the unguarded table with the same keys)"
     )
     for label, pick in (("median", statistics.median), ("best of rounds (robust to a busy machine)", min)):
         print(f"\n{label}")
-        print(f"{'variant':<20}" + "".join(f"{method:>24}" for method in METHODS))
-        for variant in VARIANTS:
+        print(f"{'variant':<20}" + "".join(f"{method:>28}" for method in METHODS))
+        for variant in variants:
             cells = []
             for method in METHODS:
                 value = pick(results[(variant.name, method)])
                 base = pick(results[(BASELINE[variant.primary_key], method)])
                 cells.append(f"{value:8.3f}s ({value / base:5.2f}x)")
-            print(f"{variant.name:<20}" + "".join(f"{cell:>24}" for cell in cells))
+            print(f"{variant.name:<20}" + "".join(f"{cell:>28}" for cell in cells))
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@
 --   a row whose business date is more than `margin` from its stamp (guard.burst_margin).
 --
 --   * zz_guard_burst_row: AFTER INSERT FOR EACH ROW WHEN (business date more than margin from the stamp), the
---     margin a literal computed when the trigger is created (install_triggers re-creates it with the settings).
---     The executor evaluates WHEN without entering PL/pgSQL, so a clean backfill (business date ~ created_at) and
+--     margin guard.burst_margin(<window>, <min_span>) with the table's settings as constants (folded once per
+--     statement; the trigger is re-created when the settings change). The executor evaluates WHEN without
+--     entering PL/pgSQL, so a clean backfill (business date ~ created_at) and
 --     a clean fresh ingest (both ~ now()) never call a function. Rows that pass the filter go to
 --     guard.on_burst_row(), which appends (created_at, business date[, the row in quarantine mode]) to the
 --     guard-owned UNLOGGED table guard.burst_tally.
@@ -47,24 +48,22 @@ ALTER TABLE guard.burst_tally OWNER TO guard_owner;
 REVOKE ALL ON guard.burst_tally FROM PUBLIC;
 
 -- Seconds of an interval as interval comparison counts them (months of 30 days, days of 24 hours).
+-- Both functions have SQL-standard bodies (resolved when created, not under a caller's search_path), so the
+-- planner inlines and folds them: the WHEN clause below calls guard.burst_margin() with constants, which is
+-- evaluated once per statement, not per row.
 CREATE FUNCTION guard.interval_seconds(p_interval interval) RETURNS numeric
-LANGUAGE sql IMMUTABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
-AS $fn$
-    SELECT parts.months * 30 * 86400 + parts.days * 86400
-           + extract(epoch FROM p_interval - make_interval(months => parts.months, days => parts.days))
-    FROM (SELECT (extract(year FROM p_interval) * 12 + extract(month FROM p_interval))::int AS months,
-                 extract(day FROM p_interval)::int AS days) AS parts;
-$fn$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (extract(year FROM p_interval) * 12 + extract(month FROM p_interval)) * 30 * 86400
+       + extract(day FROM p_interval) * 86400 + extract(hour FROM p_interval) * 3600
+       + extract(minute FROM p_interval) * 60 + extract(second FROM p_interval);
 
 -- How far a row's business date may be from its stamp and still be left out of the burst check: half of what
--- min_span leaves beyond the window, in absolute seconds measured the way interval comparison measures
--- (a month is 30 days, a day 24 hours), rounded down to the microsecond. 0 when min_span <= window.
+-- min_span leaves beyond the window, in absolute seconds measured the way interval comparison measures,
+-- rounded down to the microsecond. 0 when min_span <= window.
 CREATE FUNCTION guard.burst_margin(p_window interval, p_min_span interval) RETURNS interval
-LANGUAGE sql IMMUTABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
-AS $fn$
-    SELECT make_interval(secs => floor(greatest(span.min_span - span.win, 0) * 1000000 / 2) / 1000000)
-    FROM (SELECT guard.interval_seconds(p_window) AS win, guard.interval_seconds(p_min_span) AS min_span) AS span;
-$fn$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.make_interval(secs => pg_catalog.floor(
+    greatest(guard.interval_seconds(p_min_span) - guard.interval_seconds(p_window), 0) * 1000000 / 2) / 1000000);
 
 -- AFTER INSERT ... FOR EACH ROW WHEN (business date far from the stamp); args: column, business column, mode,
 -- guarded table name. SECURITY DEFINER so the writer needs no privilege on guard.burst_tally; it writes only the
@@ -312,7 +311,7 @@ LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v guard.protected_tables%ROWTYPE;
-    v_margin interval;
+    v_margin text;
 BEGIN
     SELECT * INTO STRICT v FROM guard.protected_tables WHERE table_name = guard.qualified_name(p_table);
     IF v.mode = 'enforce' THEN
@@ -335,12 +334,13 @@ BEGIN
                    AND tgnewtable IS NOT NULL) THEN
             EXECUTE format('DROP TRIGGER zz_guard_burst ON %s', p_table);
         END IF;
-        -- Only a row whose business date is more than the margin from its stamp can make a window a burst.
-        v_margin := guard.burst_margin(v.window_interval, v.min_span);
+        -- Only a row whose business date is more than the margin from its stamp can make a window a burst
+        -- (guard.db.ddl renders the same statement for migrations).
+        v_margin := format('guard.burst_margin(%L, %L)', v.window_interval, v.min_span);
         EXECUTE format(
             'CREATE OR REPLACE TRIGGER zz_guard_burst_row AFTER INSERT ON %1$s FOR EACH ROW'
-            ' WHEN (NEW.%3$I::timestamptz < NEW.%2$I::timestamptz - %4$L::interval'
-            ' OR NEW.%3$I::timestamptz > NEW.%2$I::timestamptz + %4$L::interval)'
+            ' WHEN (NEW.%3$I::timestamptz < NEW.%2$I::timestamptz - %4$s'
+            ' OR NEW.%3$I::timestamptz > NEW.%2$I::timestamptz + %4$s)'
             ' EXECUTE FUNCTION guard.on_burst_row(%2$L, %3$L, %5$L, %6$L)',
             p_table, v.timestamp_column, v.business_column, v_margin, v.mode, v.table_name);
         EXECUTE format(

@@ -26,7 +26,7 @@ SENTINEL = "-infinity"
 TIMESTAMP_TYPES = ("timestamp with time zone", "timestamp without time zone")
 BUSINESS_TYPES = (*TIMESTAMP_TYPES, "date")
 #: guard's triggers, in the order ``unguard`` drops them
-TRIGGERS = ("zz_guard_burst", "zz_guard_report", "zz_guard_omitted_timestamp")
+TRIGGERS = ("zz_guard_burst", "zz_guard_burst_row", "zz_guard_report", "zz_guard_omitted_timestamp")
 #: PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes
 _MAX_IDENTIFIER_BYTES = 63
 
@@ -207,12 +207,12 @@ def trigger_statements(table: str, settings: GuardSettings, *, replacing: bool) 
             )
         )
     if s.business_column is not None:
+        statements.append(_burst_row_trigger(table, s, s.business_column))
         statements.append(
             _text(
                 sql.SQL(
-                    "CREATE OR REPLACE TRIGGER zz_guard_burst AFTER INSERT ON {} REFERENCING NEW TABLE AS"
-                    " guard_new_rows FOR EACH STATEMENT EXECUTE FUNCTION"
-                    " guard.on_insert_burst({}, {}, {}, {}, {}, {}, {})"
+                    "CREATE OR REPLACE TRIGGER zz_guard_burst AFTER INSERT ON {} FOR EACH STATEMENT"
+                    " EXECUTE FUNCTION guard.on_insert_burst({}, {}, {}, {}, {}, {}, {})"
                 ).format(
                     target,
                     column,
@@ -226,6 +226,31 @@ def trigger_statements(table: str, settings: GuardSettings, *, replacing: bool) 
             )
         )
     return statements
+
+
+def _burst_row_trigger(table: str, s: GuardSettings, business_column: str) -> str:
+    """The burst guard's row trigger (schema 1.2): only rows whose business date is more than the margin from
+    their stamp reach PL/pgSQL and the tally (see triggers/guard--1.1--1.2.sql). The margin is computed from the
+    settings by ``guard.burst_margin`` (folded once per statement), so this text is the same offline."""
+    stamp, business = sql.Identifier(s.column), sql.Identifier(business_column)
+    margin = sql.SQL("guard.burst_margin({}, {})").format(sql.Literal(s.window), sql.Literal(s.min_span))
+    return _text(
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER zz_guard_burst_row AFTER INSERT ON {target} FOR EACH ROW"
+            " WHEN (NEW.{business}::timestamptz < NEW.{stamp}::timestamptz - {margin}"
+            " OR NEW.{business}::timestamptz > NEW.{stamp}::timestamptz + {margin})"
+            " EXECUTE FUNCTION guard.on_burst_row({column}, {business_name}, {mode}, {name})"
+        ).format(
+            target=_table(table),
+            business=business,
+            stamp=stamp,
+            margin=margin,
+            column=sql.Literal(s.column),
+            business_name=sql.Literal(business_column),
+            mode=sql.Literal(s.mode),
+            name=sql.Literal(table),
+        )
+    )
 
 
 def validate_statement(table: str, column: str) -> str:

@@ -20,7 +20,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from guard.cli import cli
-from guard.db import migrate
+from guard.db import ddl, migrate
 
 from .conftest import Session, protect
 from .test_burst_and_bypass import INCIDENT_COUNTED, INCIDENT_ROWS, replay_with_insert_select, stored_new_rows
@@ -130,6 +130,33 @@ def test_burst_rows_near_their_stamp_are_left_to_detect(session: Session, jobs_d
     (scan,) = json.loads(result.stdout)["tables"]
     found = {burst["window_start"]: burst["rows"] for burst in scan["bursts"]}
     assert found["2025-06-01T10:00:00Z"] == INCIDENT_ROWS  # every stored row of the burst, near ones included
+
+
+def test_migrations_and_the_schema_build_the_same_burst_triggers(session: Session) -> None:
+    """guard.db.ddl renders the triggers a migration creates; guard.install_triggers (used by the 1.2 upgrade for
+    tables guarded before it) builds them in SQL. Both must be the same guard, and it must catch the burst."""
+
+    def burst_triggers() -> list[tuple[str, str]]:
+        return session.conn.execute(
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger"
+            " WHERE tgrelid = 'titan.jobs'::regclass AND tgname LIKE 'zz_guard_burst%' ORDER BY 1"
+        ).fetchall()
+
+    protect(session, "quarantine")
+    by_schema = burst_triggers()
+    session.conn.execute("SELECT guard.unprotect_table('titan.jobs')")
+    settings = ddl.GuardSettings(business_column="scheduled_at", mode="quarantine")
+    with session.conn.transaction():
+        for statement in ddl.protect_statements("titan.jobs", settings):
+            session.conn.execute(statement.encode())  # bytes: run as written, no parameter placeholders
+    by_migration = burst_triggers()
+    assert [name for name, _ in by_migration] == ["zz_guard_burst", "zz_guard_burst_row"]
+    # the same, but for the window's spelling: the registry prints '00:01:00' where the settings say '1 minute'
+    assert [text.replace("'00:01:00'", "'1 minute'") for _, text in by_schema] == [
+        text.replace("'00:01:00'", "'1 minute'") for _, text in by_migration
+    ]
+    replay_with_insert_select(session)
+    assert session.scalar("SELECT count(*) FROM guard.quarantine WHERE rule = 'burst'") == INCIDENT_COUNTED
 
 
 def test_two_sessions_never_mix_their_tallies(session: Session, jobs_dsn: str) -> None:
