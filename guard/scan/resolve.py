@@ -178,14 +178,21 @@ class Resolver:
 
     def _entity_column(self, table: str, info: TableInfo | None, entity: EntityInfo) -> str:
         """The timestamp column for a write through a model: as for any table, except that a creation column
-        the ORM fills with now() (``default=datetime.utcnow``) counts like one the database fills."""
+        the ORM fills with now() (``default=datetime.utcnow``) counts like one the database fills, and a Django
+        ``auto_now_add`` field is the creation time whatever it is called (``placed_at``, ``date``): that is
+        what the option means."""
         table_cfg = self.config.table(table)
-        if table_cfg is None or not table_cfg.timestamp_column:
-            candidates = [self.config.timestamp_column, *self.config.creation_columns]
-            for column in candidates:
-                if column in entity.app_defaults and entity.kinds.get(column) in APP_DEFAULT_KINDS:
-                    return column
-        return self.timestamp_column(table, info)
+        if table_cfg is not None and table_cfg.timestamp_column:
+            return table_cfg.timestamp_column
+        candidates = [self.config.timestamp_column, *self.config.creation_columns]
+        for column in candidates:
+            if column in entity.app_defaults and entity.kinds.get(column) in APP_DEFAULT_KINDS:
+                return column
+        column = self.timestamp_column(table, info)
+        if info is not None and is_now_like(info.defaults.get(column)):
+            return column
+        stamped = [c for c in entity.columns if entity.kinds.get(c) == "auto_now_add"]
+        return stamped[0] if stamped else column
 
     @staticmethod
     def _entity_default(entity: EntityInfo, column: str, info: TableInfo | None) -> tuple[str | None, str | None]:

@@ -217,3 +217,29 @@ def test_models_without_now_defaults_have_none() -> None:
         """
     )]
     assert fact.defaults == ()
+
+
+def test_declarative_base_of_a_custom_class_whose_tablename_rule_calls_a_helper() -> None:
+    cat = catalog(
+        {
+            "app/database.py": """
+                import re
+                from sqlalchemy.ext.declarative import declarative_base, declared_attr
+                def resolve_table_name(name):
+                    return "_".join(part.lower() for part in re.split("(?=[A-Z])", name) if part)
+                class CustomBase:
+                    @declared_attr
+                    def __tablename__(self):
+                        return resolve_table_name(self.__name__)
+                Base = declarative_base(cls=CustomBase)
+            """,
+            "app/models.py": """
+                from sqlalchemy import Column, Integer
+                from app.database import Base
+                class TagType(Base):
+                    id = Column(Integer, primary_key=True)
+            """,
+        }
+    )
+    assert cat.entity("sqlalchemy:app.models.TagType").table == "tag_type"  # type: ignore[union-attr]
+    assert cat.entity("sqlalchemy:app.database.CustomBase") is None  # a base holding a rule, not a table

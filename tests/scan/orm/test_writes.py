@@ -293,3 +293,17 @@ def test_bulk_insert_mappings_of_a_model_passed_in_is_a_write_with_an_unknown_ta
     )
     assert found.entity is None and found.table is None and found.dynamic
     assert found.context.startswith("db.bulk_insert_mappings")
+
+
+def test_module_level_code_is_read() -> None:
+    """Scripts write at module level (an ETL's ``frame.to_sql(...)``): the module body is a body like any other."""
+    [found] = writes("frame = load()\nframe.to_sql('events', engine, schema='raw')\n")
+    assert (found.table, found.line) == ("raw.events", 7)
+
+
+def test_a_module_handing_a_model_instance_to_a_repository_is_read() -> None:
+    """No session call in the file: the instance is built here and a repository adds it elsewhere."""
+    drivers = DRIVERS.row_writers()
+    source = b"from app.models.note import Note\ndef add(repo, db, text):\n    return repo.save(db, Note(text=text))\n"
+    assert may_hold_orm(source, drivers)
+    assert may_hold_orm(b"from sqlmodel import Session\nfrom app import models\nmodels.Note(text='x')\n", drivers)

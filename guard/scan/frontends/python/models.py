@@ -103,7 +103,11 @@ class _Reader:
             self._table(name, value, stmt.lineno)
         elif last in ("declarative_base", "generate_base"):
             schema = self._metadata_arg(keyword(value, "metadata"))
-            self._add(name, _Class(family="sqlalchemy", schema=schema, abstract=True), stmt.lineno, ())
+            # declarative_base(cls=CustomBase): the classes derive from CustomBase too (its __tablename__ rule)
+            base = keyword(value, "cls")
+            path = self.names.canonical(base) if base is not None else None
+            bases = (path,) if path else ()
+            self._add(name, _Class(family="sqlalchemy", schema=schema, abstract=True), stmt.lineno, bases)
 
     def _metadata_arg(self, node: ast.expr | None) -> str:
         if isinstance(node, ast.Name):
@@ -159,11 +163,13 @@ class _Reader:
             info.table = f"{self._app_label(node)}_{node.name.lower()}"
         if not (bases or info.columns or info.table or info.naming):
             return
+        if info.naming and not (bases or info.columns or info.table):
+            info.abstract = True  # a plain class holding only a __tablename__ rule is a base to derive from
         self._add(node.name, info, node.lineno, tuple(bases))
 
     def _member(self, stmt: ast.stmt, info: _Class) -> None:
         if isinstance(stmt, ast.FunctionDef) and stmt.name == "__tablename__":
-            info.naming = _naming_function(stmt)  # @declared_attr def __tablename__(cls): ...
+            info.naming = _naming_function(stmt, self.names)  # @declared_attr def __tablename__(cls): ...
             return
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
             self._django_meta(stmt, info)
@@ -384,12 +390,20 @@ def _table_args_schema(node: ast.expr) -> str | None:
     return None
 
 
-def _naming_function(function: ast.FunctionDef) -> str:
+def _naming_function(function: ast.FunctionDef | ast.AsyncFunctionDef, names: Names, depth: int = 0) -> str:
     """How a ``declared_attr`` ``__tablename__`` names tables: ``cls.__name__.lower()`` is "lower"; a helper
-    that converts CamelCase (``re.sub``, ``snake``, ``camel_to_snake``) is "snake"; anything else is unknown."""
+    that converts CamelCase (``re.sub``/``re.split`` on capitals, ``snake``, ``camel_to_snake``, inflection's
+    ``underscore``) is "snake", also when it is a function of the module the rule calls
+    (``return resolve_table_name(cls.__name__)``); anything else is unknown."""
     text = ast.unparse(function).lower()
-    if "snake" in text or "re.sub" in text or "underscore" in text:
+    if any(word in text for word in ("snake", "re.sub", "re.split", "underscore")):
         return "snake"
     if "__name__.lower()" in text:
         return "lower"
+    if depth < 2:
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names.functions:
+                found = _naming_function(names.functions[node.func.id], names, depth + 1)
+                if found:
+                    return found
     return ""

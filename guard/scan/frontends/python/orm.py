@@ -298,6 +298,8 @@ def extract_orm(
     marked = module.lines_with(_body_words(names, drivers))
 
     def worth(node: ast.AST) -> bool:  # a line of the body holds an anchor or a class of the module
+        if isinstance(node, ast.Module):  # no line numbers of its own: module-level code is anywhere in the file
+            return bool(marked)
         first = getattr(node, "lineno", 1)
         last = getattr(node, "end_lineno", None) or first
         at = bisect.bisect_left(marked, first)

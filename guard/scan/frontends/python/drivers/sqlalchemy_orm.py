@@ -18,7 +18,9 @@ from guard.scan.frontends.python.rows import Body, RowKeys, merge_rows
 FAMILY = "sqlalchemy"
 ORIGIN = "sqlalchemy-orm"
 #: What a Python file must contain for this driver to find anything in it.
-ANCHORS = (b"add(", b"add_all(", b"merge(", b"bulk_", b".create(")
+#: The last three: a module importing the app's models may build an instance and hand it to a helper that adds it
+#: (``repo.create(db, Job(...))``), a write with none of the session's calls in the file.
+ANCHORS = (b"add(", b"add_all(", b"merge(", b"bulk_", b".create(", b"models.", b"models import", b"import models")
 GATES = (b"session", b"sqlalchemy", b"sqlmodel", b"db.", b"models")
 _ONE = frozenset({"add", "merge"})
 _MANY = frozenset({"add_all", "bulk_save_objects"})
