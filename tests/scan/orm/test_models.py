@@ -225,13 +225,14 @@ def test_declarative_base_of_a_custom_class_whose_tablename_rule_calls_a_helper(
             "app/database.py": """
                 import re
                 from sqlalchemy.ext.declarative import declarative_base, declared_attr
-                def resolve_table_name(name):
-                    return "_".join(part.lower() for part in re.split("(?=[A-Z])", name) if part)
+                def table_for(name):
+                    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
                 class CustomBase:
-                    @declared_attr
-                    def __tablename__(self):
-                        return resolve_table_name(self.__name__)
-                Base = declarative_base(cls=CustomBase)
+                    __repr_attrs__ = []
+                    @declared_attr.directive
+                    def __tablename__(cls):
+                        return table_for(cls.__name__)
+                Base = declarative_base(cls=CustomBase, name="Base")
             """,
             "app/models.py": """
                 from sqlalchemy import Column, Integer
