@@ -166,6 +166,12 @@ class WriteStatement:
     #: the entity's class is defined in the scanned tree (not imported from a library): if the catalog has no
     #: model of it, it is a plain class (``seen.add(Point(...))``) and the call is no write
     entity_in_tree: bool = False
+    #: rows that also carry every field of another object whose class the front-end could tell
+    #: (``Tag(**tag_in.dict(exclude={"project"}))``, ``Hero.model_validate(hero_in)`` with ``tag_in: TagCreate``):
+    #: (class path, field names left out, whether only some fields may be passed, e.g. ``exclude_unset=True``).
+    #: Set only when those fields are the row's only unknown part (``columns`` then ends in the unknown-columns
+    #: hole): the resolver replaces the hole with the class's fields when the catalog knows them.
+    fields_of: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
 
     def value_of(self, column: str) -> str | None:
         for name, value in self.column_values:
@@ -207,6 +213,9 @@ class SchemaFact:
     #: kept apart from ``defaults`` (what the database does) because a model may have both: the ORM's applies to
     #: writes through the model, the database's to every other write. Its kind is in ``default_kinds``.
     app_defaults: tuple[tuple[str, str], ...] = ()
+    #: the names a class declares with annotations (``email: str``, ``created_at: datetime | None = None``):
+    #: the fields of a pydantic / SQLModel schema, so a row built from one (``**tag_in.dict()``) has known keys
+    fields: tuple[str, ...] = ()
 
 
 @dataclass

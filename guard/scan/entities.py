@@ -23,6 +23,8 @@ from guard.model import SchemaFact
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 MAX_DEPTH = 12
 _ORM_PACKAGES = ("sqlalchemy.", "sqlmodel.", "django.", "flask_sqlalchemy.")
+#: Bases of schema classes that add no fields of a row: the libraries' roots and typing helpers.
+_SCHEMA_ROOTS = ("pydantic.", "sqlmodel.", "typing.", "typing_extensions.", "abc.", "enum.")
 
 
 @dataclass
@@ -122,6 +124,23 @@ class Entities:
             if found is not None and found != path and self._looks_mapped(found, depth + 1):
                 return True
         return False
+
+    def fields_of(self, key: str, depth: int = 0) -> list[str] | None:
+        """The fields of a schema class (pydantic, SQLModel) the tree defines, its bases' included; None when
+        they cannot all be known (a base outside the tree that is not the library's own root, ``**extra``)."""
+        path = self._find(_path(key))
+        if path is None or depth > MAX_DEPTH:
+            return None
+        fact = self._by_path[path]
+        fields = list(fact.fields)
+        for base in fact.bases:
+            if base.startswith(_SCHEMA_ROOTS):
+                continue
+            inherited = self.fields_of(base, depth + 1)
+            if inherited is None:
+                return None
+            fields += [name for name in inherited if name not in fields]
+        return fields
 
     def _find(self, path: str) -> str | None:
         if path in self._by_path:

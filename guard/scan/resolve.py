@@ -66,6 +66,7 @@ class Resolver:
         info = self.catalog.lookup(write.table)
         table = info.name if info else self.qualify(write.table)
         column = self.timestamp_column(table, info)
+        write = self.with_fields(write, column)
         sets, value = supplies_timestamp(write, column, info)
         return ResolvedWrite(
             write=write,
@@ -156,6 +157,7 @@ class Resolver:
         info = self.catalog.lookup(entity.table)
         table = info.name if info else self.qualify(entity.table)
         column = self._entity_column(table, info, entity)
+        write = self.with_fields(write, entity.attribute_of(column))
         by_column = _by_column(write, entity)
         sets, value = supplies_timestamp(by_column, column, info)
         default, kind = self._entity_default(entity, column, info)
@@ -175,6 +177,23 @@ class Resolver:
             model=entity.name,
             evidence=evidence.merge(write.evidence, self._business(by_column, table, info)),
         )
+
+    def with_fields(self, write: WriteStatement, timestamp: str) -> WriteStatement:
+        """The write with the fields of the schema objects its rows carry (``**tag_in.dict()``) named, when the
+        catalog knows every class; unchanged (still dynamic) otherwise, or when only some fields may be passed
+        (``exclude_unset=True``) and the timestamp is one of them."""
+        if not write.fields_of or write.columns is None:
+            return write
+        names = [name for name in write.columns if not has_hole(name)]
+        for path, excluded, partial in write.fields_of:
+            fields = self.catalog.entities.fields_of(path)
+            if fields is None:
+                return write
+            fields = [name for name in fields if name not in excluded]
+            if partial and timestamp in fields:
+                return write
+            names += [name for name in fields if name not in names]
+        return dataclasses.replace(write, columns=tuple(names), dynamic=False)
 
     def _entity_column(self, table: str, info: TableInfo | None, entity: EntityInfo) -> str:
         """The timestamp column for a write through a model: as for any table, except that a creation column

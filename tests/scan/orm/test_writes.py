@@ -307,3 +307,31 @@ def test_a_module_handing_a_model_instance_to_a_repository_is_read() -> None:
     source = b"from app.models.note import Note\ndef add(repo, db, text):\n    return repo.save(db, Note(text=text))\n"
     assert may_hold_orm(source, drivers)
     assert may_hold_orm(b"from sqlmodel import Session\nfrom app import models\nmodels.Note(text='x')\n", drivers)
+
+
+def test_rows_built_from_a_schema_object_carry_its_class_for_the_catalog() -> None:
+    """``**job_in.dict(...)`` / ``model_validate(job_in)``: the keys are the fields of ``job_in``'s class, named
+    by the catalog; options that may drop fields make the row partial, ``include`` names the keys outright."""
+    found = writes(
+        """
+        from app.schemas import JobCreate
+        def f(session, job_in: JobCreate, jobs_in: list[JobCreate], payload: dict):
+            session.add(Job(**job_in.dict(exclude={"owner"}), owner_id=1))
+            session.add_all([Job(**item.model_dump()) for item in jobs_in])
+            session.add(Job(**job_in.dict(exclude_unset=True)))
+            session.add(Job(**job_in.dict(include={"status"})))
+            session.add(Job.model_validate(job_in, update={"owner_id": 2}))
+            session.add(Job(**payload))
+        """
+    )
+    shapes = [(w.columns, w.fields_of) for w in found]
+    schema = "app.schemas.JobCreate"
+    assert shapes == [
+        (("owner_id", UNKNOWN_COLUMNS), ((schema, ("owner",), False),)),
+        ((UNKNOWN_COLUMNS,), ((schema, (), False),)),
+        ((UNKNOWN_COLUMNS,), ((schema, (), True),)),
+        (("status",), ()),
+        (("owner_id", UNKNOWN_COLUMNS), ((schema, (), False),)),
+        ((UNKNOWN_COLUMNS,), ()),
+    ]
+    assert all(w.dynamic for w in found if w.fields_of)

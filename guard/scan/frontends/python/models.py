@@ -56,6 +56,7 @@ class _Class:
     abstract: bool = False
     naming: str = ""
     columns: list[_Column] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)  # annotated names: a pydantic / SQLModel schema's fields
 
 
 def read_models(tree: ast.Module, names: Names) -> list[SchemaFact]:
@@ -177,6 +178,8 @@ class _Reader:
         target, value, annotation = _assignment(stmt)
         if target is None:
             return
+        if annotation is not None and not target.startswith("_") and not _is_class_var(annotation):
+            info.fields.append(target)
         if target == "__tablename__":
             info.table = self._string(value) or info.table if value is not None else info.table
         elif target == "__table_args__" and value is not None:
@@ -353,6 +356,7 @@ class _Reader:
                 bases=bases,
                 naming=info.naming,
                 schema=info.schema if not info.table else "",
+                fields=tuple(info.fields),
             )
         )
 
@@ -370,6 +374,11 @@ def _assignment(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr |
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
         return stmt.target.id, stmt.value, stmt.annotation
     return None, None, None
+
+
+def _is_class_var(annotation: ast.expr) -> bool:
+    head = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    return (dotted_name(head) or "").rsplit(".", 1)[-1] == "ClassVar"
 
 
 def _annotated_column(node: ast.Subscript) -> ast.Call | None:

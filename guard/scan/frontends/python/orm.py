@@ -26,7 +26,7 @@ from guard.model import HOLE_PREFIX, SchemaFact, WriteStatement
 from guard.scan.frontends.python.defaults import is_now_value
 from guard.scan.frontends.python.models import read_models
 from guard.scan.frontends.python.names import Names, TreeModules
-from guard.scan.frontends.python.rows import Body, RowKeys, bodies
+from guard.scan.frontends.python.rows import Body, FieldsOf, RowKeys, bodies
 from guard.scan.frontends.python.schema import dotted_name
 
 #: Receivers that are a database session whatever the module imports (``session``, ``db.session``, ``s``...).
@@ -127,7 +127,7 @@ class Module:
                 sql=self.source(end or node),
                 column_values=values,
                 on_conflict=on_conflict,
-                dynamic=row.dynamic or (entity is None and (table is None or HOLE_PREFIX in table)),
+                dynamic=row.unknown or (entity is None and (table is None or HOLE_PREFIX in table)),
                 parser=parser,
                 origin=origin,
                 context=label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 3] + "...",
@@ -135,6 +135,8 @@ class Module:
                 entity=entity,
                 inferred=inferred,
                 entity_in_tree=entity is not None and self.names.is_tree_path(entity.split(":", 1)[-1]),
+                # the schema objects' fields name the row once the catalog knows them, if nothing else is unknown
+                fields_of=() if row.dynamic else tuple((s.path, s.excluded, s.partial) for s in row.sources),
             )
         )
 
@@ -175,15 +177,26 @@ class Module:
 
     def _validated(self, node: ast.Call, func: ast.Attribute, body: Body) -> list[Instance]:
         """``Job.model_validate(job_in, update={...})`` (SQLModel, pydantic): a new instance whose fields come from
-        another object (unknown here) plus the ``update`` keys."""
+        another object - the fields of its schema class when the class can be told (``job_in: JobCreate``), else
+        unknown - plus the ``update`` keys."""
         path = self.class_path(func.value)
         if path is None:
             return []
-        row = RowKeys(dynamic=True)
+        row = RowKeys()
+        source = node.args[0] if node.args else None
+        source_class = body.class_of(source) if source is not None else None
+        if source_class is not None:
+            row.sources.append(FieldsOf(source_class))
+        elif isinstance(source, (ast.Dict, ast.Call)):
+            row = body.dict_row(source)  # model_validate({...}) / model_validate(job_in.model_dump())
+        else:
+            row.dynamic = True
         update = next((k.value for k in node.keywords if k.arg == "update"), None)
         if update is not None:
-            for key in body.dict_row(update).keys:
+            extra = body.dict_row(update)
+            for key in extra.keys:
                 row.add(key, None)
+            row.dynamic = row.dynamic or extra.dynamic
         return [Instance(node, path, row)]
 
     def sequence_instances(self, node: ast.expr, body: Body) -> list[Instance]:
@@ -238,9 +251,11 @@ _MODEL_ANCHORS = (
     b"Table(",
     b"MetaData(",
     b"models.Model",
+    b"BaseModel",  # pydantic schemas: their fields are the keys of rows built from them (``**item.dict()``)
+    b"Base)",  # a schema deriving from the app's own base (``class ItemCreate(ItemBase):``)
 )
-#: What a file with model definitions mentions: the ORM's import, or Flask-SQLAlchemy's ``db.``.
-_MODEL_GATES = (b"sqlalchemy", b"sqlmodel", b"db.", b"models", b"__tablename__")
+#: What a file with model definitions mentions: the ORM's import, Flask-SQLAlchemy's ``db.``, or pydantic.
+_MODEL_GATES = (b"sqlalchemy", b"sqlmodel", b"db.", b"models", b"__tablename__", b"pydantic", b"schemas")
 
 
 @dataclass(frozen=True)
@@ -305,7 +320,7 @@ def extract_orm(
         at = bisect.bisect_left(marked, first)
         return at < len(marked) and marked[at] <= last
 
-    for body in bodies(tree, worth):
+    for body in bodies(tree, worth, names.canonical):
         calls = [node for node in body.walk() if isinstance(node, ast.Call)]
         for call in calls:
             for driver in drivers:

@@ -17,19 +17,38 @@ from dataclasses import dataclass, field
 
 from guard.model import HOLE_PREFIX
 from guard.scan.frontends.python.names import constant_str, statements
+from guard.scan.frontends.python.schema import dotted_name
 
 #: The column name standing for columns guard cannot see (``**kwargs``, rows built elsewhere).
 UNKNOWN_COLUMNS = f"{HOLE_PREFIX}columns"
+#: The import path of the class an annotation or a callee names (the module's imports decide), if any.
+TypeReader = Callable[[ast.expr], "str | None"]
 MAX_FOLLOW = 4
+#: Methods of a pydantic / SQLModel object that return its fields as a dict.
+_AS_DICT = frozenset({"dict", "model_dump"})
+#: Their options that may leave fields out of the dict (the row then holds some of the fields, not all).
+_PARTIAL = ("exclude_unset", "exclude_none", "exclude_defaults", "skip_defaults")
+
+
+@dataclass(frozen=True)
+class FieldsOf:
+    """Every field of an object of the schema class ``path`` (``**tag_in.dict(exclude={"project"})`` with
+    ``tag_in: TagCreate``), but ``excluded``; ``partial``: only some of them may be passed (``exclude_unset``)."""
+
+    path: str
+    excluded: tuple[str, ...] = ()
+    partial: bool = False
 
 
 @dataclass
 class RowKeys:
-    """The keys (attribute names or column keys) one row sets, and whether it may set others too."""
+    """The keys (attribute names or column keys) one row sets, whether it may set others too (``dynamic``), and
+    the schema objects whose fields it also carries (``sources``: known once the catalog has the classes)."""
 
     keys: list[str] = field(default_factory=list)
     values: dict[str, ast.expr] = field(default_factory=dict)
     dynamic: bool = False
+    sources: list[FieldsOf] = field(default_factory=list)
 
     def add(self, key: str, value: ast.expr | None) -> None:
         if key not in self.keys:
@@ -37,18 +56,24 @@ class RowKeys:
         if value is not None:
             self.values.setdefault(key, value)
 
+    @property
+    def unknown(self) -> bool:
+        """Whether the front-end cannot name every key here (the sources' fields are named by the catalog)."""
+        return self.dynamic or bool(self.sources)
+
     def columns(self) -> tuple[str, ...]:
-        return (*self.keys, UNKNOWN_COLUMNS) if self.dynamic else tuple(self.keys)
+        return (*self.keys, UNKNOWN_COLUMNS) if self.unknown else tuple(self.keys)
 
 
 def merge_rows(rows: list[RowKeys]) -> RowKeys:
     """Rows written by one statement: a key counts as set only when every row sets it."""
     if not rows:
         return RowKeys(dynamic=True)
-    merged = RowKeys(keys=list(rows[0].keys), values=dict(rows[0].values), dynamic=rows[0].dynamic)
+    first = rows[0]
+    merged = RowKeys(keys=list(first.keys), values=dict(first.values), dynamic=first.dynamic, sources=first.sources)
     for row in rows[1:]:
         merged.keys = [k for k in merged.keys if k in row.keys]
-        merged.dynamic = merged.dynamic or row.dynamic
+        merged.dynamic = merged.dynamic or row.dynamic or row.sources != first.sources
     return merged
 
 
@@ -59,6 +84,8 @@ class Body:
     node: ast.AST
     statements: list[ast.stmt]
     parents: dict[int, ast.AST] = field(default_factory=dict)
+    #: the import path of the class an annotation or a callee names (the module's imports decide), if any
+    types: TypeReader | None = field(default=None, repr=False)
     #: the nodes of the body in walk order, once walked: every driver walks the same body again
     nodes: list[ast.AST] | None = field(default=None, repr=False)
     # What the body does to its names, noted on first use: most bodies read for the ORM hold no write at all
@@ -71,8 +98,8 @@ class Body:
     _opaque: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
-    def of(cls, node: ast.AST, statements: list[ast.stmt]) -> Body:
-        body = cls(node, statements)
+    def of(cls, node: ast.AST, statements: list[ast.stmt], types: TypeReader | None = None) -> Body:
+        body = cls(node, statements, types=types)
         body.nodes = list(body._walk())
         return body
 
@@ -197,6 +224,8 @@ class Body:
                     row.add(text, value)
         elif isinstance(node, ast.DictComp):
             row.dynamic = True
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _AS_DICT:
+            self._fields_into(row, node, node.func.value)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
             for argument in node.args:
                 self._merge_into(row, self.dict_row(argument, depth + 1))
@@ -225,6 +254,60 @@ class Body:
         for key in other.keys:
             row.add(key, other.values.get(key))
         row.dynamic = row.dynamic or other.dynamic
+        row.sources += [source for source in other.sources if source not in row.sources]
+
+    def _fields_into(self, row: RowKeys, call: ast.Call, owner: ast.expr) -> None:
+        """``owner.dict(...)`` / ``owner.model_dump(...)``: the fields of the owner's schema class, minus
+        ``exclude={...}``; ``include={...}`` names the keys outright; aliases or an unknown class: unknown."""
+        options = {item.arg: item.value for item in call.keywords if item.arg}
+        if call.args or len(options) < len(call.keywords) or "by_alias" in options:
+            row.dynamic = True
+            return
+        if "include" in options:
+            included = _literal_names(options["include"])
+            if included is None:
+                row.dynamic = True
+            for key in included or []:
+                row.add(key, None)
+            return
+        path = self.class_of(owner)
+        excluded = _literal_names(options["exclude"]) if "exclude" in options else []
+        if path is None:
+            row.dynamic = True
+            return
+        partial = excluded is None or any(_truthy(options.get(name)) for name in _PARTIAL)
+        row.sources.append(FieldsOf(path, tuple(excluded or ()), partial))
+
+    def class_of(self, node: ast.expr) -> str | None:
+        """The schema class of the object ``node`` names: a parameter's annotation (``tag_in: TagCreate``), a
+        name bound once to ``TagCreate(...)``, or the element of a list a comprehension or loop walks
+        (``for t in items`` with ``items: list[TagCreate]``)."""
+        if self.types is None or not isinstance(node, ast.Name):
+            return None
+        annotation = self._annotation(node.id)
+        if annotation is not None:
+            return self.types(_unwrapped(annotation))
+        value = self.only_value(node.id)
+        if isinstance(value, ast.Call):
+            return self.types(value.func)
+        for child in self.walk():
+            loops = child.generators if isinstance(child, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) else (
+                [child] if isinstance(child, (ast.For, ast.AsyncFor)) else [])
+            for loop in loops:
+                if isinstance(loop.target, ast.Name) and loop.target.id == node.id and isinstance(loop.iter, ast.Name):
+                    sequence = self._annotation(loop.iter.id)
+                    element = _element(_unwrapped(sequence)) if sequence is not None else None
+                    return self.types(_unwrapped(element)) if element is not None else None
+        return None
+
+    def _annotation(self, name: str) -> ast.expr | None:
+        arguments = getattr(self.node, "args", None)
+        if not isinstance(arguments, ast.arguments):
+            return None
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            if argument.arg == name:
+                return argument.annotation
+        return None
 
     def dict_rows(self, node: ast.expr, depth: int = 0) -> list[RowKeys]:
         """Rows of a sequence: a list/tuple of dicts, a comprehension, a name built by appends, or one dict."""
@@ -270,15 +353,64 @@ class Body:
         return None
 
 
+def _literal_names(node: ast.expr) -> list[str] | None:
+    """``{"a", "b"}`` / ``["a"]`` / ``{"a": True}``: the names; None when they cannot be read."""
+    if isinstance(node, ast.Dict):
+        items: list[ast.expr | None] = list(node.keys)
+    elif isinstance(node, (ast.Set, ast.List, ast.Tuple)):
+        items = list(node.elts)
+    else:
+        return None
+    names = [constant_str(item) if item is not None else None for item in items]
+    return None if any(name is None for name in names) else [name for name in names if name is not None]
+
+
+def _truthy(node: ast.expr | None) -> bool:
+    return node is not None and not (isinstance(node, ast.Constant) and not node.value)
+
+
+def _unwrapped(annotation: ast.expr) -> ast.expr:
+    """``Optional[X]``, ``X | None``, ``Annotated[X, ...]``, ``"X"``: X."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return _unwrapped(ast.parse(annotation.value, mode="eval").body)
+        except SyntaxError:
+            return annotation
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        sides = [side for side in (annotation.left, annotation.right) if not _is_none(side)]
+        return _unwrapped(sides[0]) if len(sides) == 1 else annotation
+    if isinstance(annotation, ast.Subscript):
+        head = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
+        inner = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        if head == "Optional" or (head == "Annotated" and inner):
+            return _unwrapped(inner[0])
+        if head == "Union":
+            kept = [item for item in inner if not _is_none(item)]
+            return _unwrapped(kept[0]) if len(kept) == 1 else annotation
+    return annotation
+
+
+def _element(annotation: ast.expr) -> ast.expr | None:
+    """The element type of ``list[X]`` / ``List[X]`` / ``Sequence[X]`` / ``set[X]`` / ``tuple[X, ...]``."""
+    if not isinstance(annotation, ast.Subscript):
+        return None
+    inner = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+    return inner[0] if inner else None
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
 def _is_sequence_call(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple")
 
 
-def bodies(tree: ast.Module, worth: Callable[[ast.AST], bool]) -> Iterator[Body]:
+def bodies(tree: ast.Module, worth: Callable[[ast.AST], bool], types: TypeReader | None = None) -> Iterator[Body]:
     """The module body, then every function body (at any depth), each on its own; only those ``worth`` reading
     (a cheap test of the body's text: most functions of a module that writes through an ORM do not)."""
     if worth(tree):
-        yield Body.of(tree, tree.body)
+        yield Body.of(tree, tree.body, types)
     for node in statements(tree.body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and worth(node):
-            yield Body.of(node, node.body)
+            yield Body.of(node, node.body, types)
