@@ -34,6 +34,9 @@ _SESSION_WORDS = ("session", "sess", "uow", "unit_of_work")
 _MAX_LABEL = 80
 #: Class methods that build a new instance from another object (SQLModel / pydantic): the fields are unknown.
 _VALIDATING_CONSTRUCTORS = frozenset({"model_validate", "from_orm", "parse_obj", "model_construct", "validate"})
+#: Names generic code keeps a model class in (``self.model(**data)`` in a CRUD base, ``model_class(...)``): the
+#: call builds a new instance of a model guard cannot name.
+_MODEL_VARIABLES = frozenset({"model", "_model", "model_class", "model_cls", "_model_class", "klass", "cls"})
 
 
 @dataclass
@@ -42,7 +45,7 @@ class Instance:
     assignments set."""
 
     call: ast.Call
-    path: str  # the class's import path
+    path: str  # the class's import path; "" for a model held in a variable (``self.model(...)``)
     row: RowKeys
 
 
@@ -158,7 +161,13 @@ class Module:
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in _VALIDATING_CONSTRUCTORS:
                 return self._validated(node, func, body)
+            if isinstance(func, ast.Attribute) and func.attr.startswith("from_"):
+                # a factory of the class (``Post.from_json(payload)``): a new instance, fields set in the factory
+                factory = self.class_path(func.value)
+                return [Instance(node, factory, RowKeys(dynamic=True))] if factory else []
             path = self.class_path(node.func)
+            if path is None and (dotted_name(func) or "").rsplit(".", 1)[-1] in _MODEL_VARIABLES:
+                path = ""
             if path is None:
                 return []
             row = RowKeys()
@@ -363,8 +372,9 @@ def handed_over(module: Module, body: Body, call: ast.Call) -> bool:
     return False
 
 
-def entity_key(family: str, path: str) -> str:
-    return f"{family}:{path}"
+def entity_key(family: str, path: str) -> str | None:
+    """The key of the model at ``path``; None for a model held in a variable (written, target unknown)."""
+    return f"{family}:{path}" if path else None
 
 
 def label_of(module: Module, node: ast.AST, shorten: ast.Call | None = None) -> str:

@@ -64,6 +64,8 @@ def handed_over_writes(module: Module, body: Body, calls: list[ast.Call]) -> Non
         if not found or not handed_over(module, body, call):
             continue
         [instance] = found
+        if not instance.path:
+            continue  # a model held in a variable and returned: nothing says it is ever added
         for attribute, value in _later_attributes(body, call):
             instance.row.add(attribute, value)
         label = f"{module.source(call.func)}(...) handed to the session elsewhere"
