@@ -63,9 +63,18 @@ def alembic_config(
 def upgrade(
     dsn: str, revision: str = "heads", migrations_dir: str | None = None, lock_policy: LockPolicy | None = None
 ) -> None:
-    """Apply pending revisions up to ``revision`` (default: every head)."""
+    """Apply pending revisions up to ``revision`` (default: every head).
+
+    For every head, guard's own lineage is brought up to date first. A project's revision written under an older
+    schema follows that schema's revision, so it is a sibling of the newer schema revisions and Alembic may run
+    it before them; its guard operations render the newest schema's triggers, whose functions must exist by then.
+    """
+    config = alembic_config(dsn, migrations_dir, lock_policy)
     with _translated_errors():
-        command.upgrade(alembic_config(dsn, migrations_dir, lock_policy), revision)
+        if revision == "heads":
+            for head in sorted(guard_heads()):
+                command.upgrade(config, head)
+        command.upgrade(config, revision)
 
 
 def downgrade(

@@ -339,3 +339,29 @@ def test_schema_1_1_upgrades_to_1_2_and_back(pg_dsn: str) -> None:
     finally:
         s.close()
     assert snapshot(pg_dsn) == before
+
+
+def test_a_revision_written_under_1_1_migrates_a_new_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_dsn: str
+) -> None:
+    """A project's protect revision that follows guard_0002 (written before 1.2) is a sibling of guard_0003; on a new
+    database guard's own revisions must run first, so the revision finds the 1.2 functions its triggers call."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "guard.toml").write_text('[tables."titan.jobs"]\nbusiness_column = "scheduled_at"\n')
+    assert CliRunner().invoke(cli, ["protect", "titan.jobs", "--mode", "enforce"]).exit_code == 0
+    [path] = (tmp_path / "guard_migrations").glob("*.py")
+    path.write_text(path.read_text().replace("down_revision = 'guard_0003'", "down_revision = 'guard_0002'"))
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE SCHEMA titan; CREATE TABLE titan.jobs (id bigint PRIMARY KEY,"
+            " created_at timestamptz NOT NULL DEFAULT now(), scheduled_at date NOT NULL, amount numeric)"
+        )
+    result = CliRunner().invoke(cli, ["migrate", "--dsn", pg_dsn])
+    assert result.exit_code == 0, result.output
+    s = Session(pg_dsn)
+    try:
+        with pytest.raises(psycopg.Error) as caught:
+            replay_with_insert_select(s)
+        assert caught.value.sqlstate == "GD002"
+    finally:
+        s.close()
