@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import bisect
 import itertools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -28,6 +27,7 @@ from guard.scan.frontends.python.models import read_models
 from guard.scan.frontends.python.names import Names, TreeModules
 from guard.scan.frontends.python.rows import Body, FieldsOf, RowKeys, bodies
 from guard.scan.frontends.python.schema import dotted_name
+from guard.scan.frontends.python.wordscan import TextWords, Words
 
 #: Receivers that are a database session whatever the module imports (``session``, ``db.session``, ``s``...).
 _SESSION_WORDS = ("session", "sess", "uow", "unit_of_work")
@@ -87,13 +87,12 @@ class Module:
         return b"\n".join(lines).decode("utf-8", "replace")
 
     def lines_with(self, words: Sequence[str]) -> list[int]:
-        """Numbers of the lines holding one of ``words``, ascending (one regular expression over the file)."""
-        if not words:
+        """Numbers of the lines holding one of ``words``, ascending (one pass over the file for all of them)."""
+        matches = TextWords(words).starts(self.text)
+        if not matches:
             return []
-        pattern = re.compile("|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True)))
         starts = list(itertools.accumulate((len(line) + 1 for line in self._lines[:-1]), initial=0))
-        found = {bisect.bisect_right(starts, match.start()) for match in pattern.finditer(self.text)}
-        return sorted(found)
+        return sorted({bisect.bisect_right(starts, at) for at in matches})
 
     def emit(
         self,
@@ -269,11 +268,12 @@ _MODEL_GATES = (b"sqlalchemy", b"sqlmodel", b"db.", b"models", b"__tablename__",
 
 @dataclass(frozen=True)
 class _Plan:
-    """The byte tests for one set of drivers: every gate word once (a file with none is rejected after those
-    few scans), then per family its anchors, tried only when one of its own gates occurred."""
+    """The byte tests for one set of drivers: every gate word at once (a file with none is rejected after that
+    one pass), then every anchor at once, a family counting only when one of its own gates occurred."""
 
-    gates: tuple[bytes, ...]
-    families: tuple[tuple[frozenset[bytes], tuple[bytes, ...]], ...]  # (its gates, its anchors)
+    gates: Words
+    anchors: Words
+    families: tuple[tuple[frozenset[bytes], frozenset[bytes]], ...]  # (its gates, its anchors)
 
 
 _PLANS: dict[tuple[int, ...], _Plan] = {}
@@ -283,28 +283,33 @@ def _plan(drivers: Sequence[RowDriver]) -> _Plan:
     key = tuple(id(driver) for driver in drivers)
     plan = _PLANS.get(key)
     if plan is None:
-        families: list[tuple[frozenset[bytes], tuple[bytes, ...]]] = [(frozenset(_MODEL_GATES), _MODEL_ANCHORS)]
-        families += [(frozenset(d.row_gates), tuple(d.row_anchors)) for d in drivers if d.row_anchors and d.row_gates]
-        gates = tuple(sorted({gate for family_gates, _ in families for gate in family_gates}))
-        plan = _PLANS[key] = _Plan(gates, tuple(families))
+        families = [(frozenset(_MODEL_GATES), frozenset(_MODEL_ANCHORS))]
+        families += [
+            (frozenset(d.row_gates), frozenset(d.row_anchors)) for d in drivers if d.row_anchors and d.row_gates
+        ]
+        gates = Words(sorted({gate for family_gates, _ in families for gate in family_gates}))
+        anchors = Words(sorted({anchor for _, family_anchors in families for anchor in family_anchors}))
+        plan = _PLANS[key] = _Plan(gates, anchors, tuple(families))
     return plan
 
 
 def may_hold_orm(data: bytes, drivers: Sequence[RowDriver]) -> bool:
     """Whether a Python file (as bytes) may define a model or write through one of ``drivers``: it mentions an
     ORM the way a family needs (a gate: an import, a session, the tree's ``models``...) and holds one of that
-    family's anchors (a model definition, a driver's call). ``bytes.find`` only, gates first (few, and rare in
-    code without ORM writes): this runs on every file of the tree. No drivers (all unregistered): nothing to
-    read."""
+    family's anchors (a model definition, a driver's call). Gates first (rare in code without ORM writes), each
+    set of words found in one pass: this runs on every file of the tree. No drivers (all unregistered): nothing
+    to read."""
     if not drivers:
         return False
     plan = _plan(drivers)
-    present = {gate for gate in plan.gates if gate in data}
+    present = plan.gates.present(data)
     if not present:
         return False
-    return any(
-        not gates.isdisjoint(present) and any(anchor in data for anchor in anchors) for gates, anchors in plan.families
-    )
+    families = [anchors for gates, anchors in plan.families if not gates.isdisjoint(present)]
+    if not families:
+        return False
+    found = plan.anchors.present(data)
+    return any(not anchors.isdisjoint(found) for anchors in families)
 
 
 @dataclass

@@ -14,9 +14,9 @@ fast. It looks for what a write or a table definition cannot do without, not for
   strings and imports a module of the scanned tree, whose constants it may be composing
   (``cur.execute(sql.INSERT_JOB + " ON CONFLICT DO NOTHING")``: no write keyword in the file itself).
 
-Speed: ``bytes.lower`` and ``bytes.find`` run at gigabytes per second, while one regular expression with many
-alternatives is tried at nearly every byte; so each anchor word is found with ``find`` and the full shape is only
-matched where an anchor occurs.
+Speed: ``bytes.lower`` runs at gigabytes per second, while one regular expression with many alternatives is tried
+at nearly every byte; so the anchor words are found together in one pass (:mod:`.wordscan`) and the full shape is
+only matched where an anchor occurs.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import re
 from typing import Protocol
 
 from guard.scan.frontends.python.drivers import DRIVERS
+from guard.scan.frontends.python.wordscan import Words
 
 _BLANK = rb"(?:\s|\\[ntr])"  # whitespace in the file, or an escape that is whitespace in the string
 _GAP = _BLANK + rb"+"
@@ -71,6 +72,7 @@ class _Tests:
                 anchors.append(anchor.word)
             shapes.append(anchor.shape)
         self.anchors = tuple(anchors)
+        self.words = Words(self.anchors)
         self.shapes = re.compile(b"|".join(shapes))
         runs = sorted(DRIVERS.run_calls().all, key=lambda name: (-len(name), name))
         #: A statement runner handed a composed string: ``cur.execute(X + "...")``, ``.execute(X.format(...))``...
@@ -97,12 +99,8 @@ def may_contain_sql(data: bytes, modules: KnownModules | None = None) -> bool:
     """Whether a Python file (as bytes) may hold a write, a table definition, or compose an imported statement."""
     tests = _tests()
     lowered = data.lower()
-    for anchor in tests.anchors:
-        at = lowered.find(anchor)
-        while at != -1:
-            if tests.shapes.match(lowered, at):
-                return True
-            at = lowered.find(anchor, at + 1)
+    if any(tests.shapes.match(lowered, at) for at in tests.words.positions(lowered)):
+        return True
     if _table_call(data):
         return True
     # one regex pass: its literal start (``.``) is searched about as fast as ``bytes.find`` scans for one word
