@@ -13,13 +13,20 @@
    (the ratio must stay within 10%); and an ORM-heavy generated repository (declarative models with mixins,
    Django models, ``session.add``/``add_all``, Core ``insert().values()``, ``objects.create``) with its figure.
 
+5. Before/after (``--before PYTHON``, the interpreter of another install, e.g. a venv of 0.1): on trees without ORM
+   code (the interpreter's lib dir: stdlib plus its site-packages, and the generated repository of 2.) both
+   installs' CLIs run interleaved (``--rounds`` each, after one warm-up run of each), and the medians of wall and CPU
+   seconds (over all processes) and their ratios after/before are printed with the load average; then the
+   ORM-heavy generated repository's figure (CLI, this install). Only this section runs when ``--before`` is given.
+
 With ``--baseline-tree DIR`` (a directory holding another version's ``guard/`` package, e.g. from
 ``git archive <commit> guard | tar -x -C DIR``), every measurement is repeated with that version in the same run,
 interleaved with the current one, and the ratios current/baseline (wall and CPU) are printed; both versions must
 report the same writes and findings (a difference is printed: a regression for a pure refactoring, expected when
 the versions differ in features).
 
-Usage: ``python bench/scan_speed.py [ROOT ...] [--jobs N] [--synthetic-lines 250000] [--baseline-tree DIR]``
+Usage: ``python bench/scan_speed.py [ROOT ...] [--jobs N] [--synthetic-lines 250000] [--baseline-tree DIR]``;
+``python bench/scan_speed.py --before ../base/.venv/bin/python --rounds 3 [ROOT ...]`` (section 5 only).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -46,6 +54,19 @@ def guard_command() -> list[str]:
 
 
 GUARD = guard_command()
+
+
+def child_environment() -> dict[str, str]:
+    """The environment for timed CLI runs: bytecode caching allowed, so an editable install (a work tree) is timed
+    like an installed one, whose modules are compiled once; with ``PYTHONDONTWRITEBYTECODE`` set every run would
+    recompile the package and the larger version would pay more for it."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def guard_of(python: str) -> list[str]:
+    """The console script next to another install's interpreter, else its entry point through ``-c``."""
+    script = Path(python).with_name("guard")
+    return [str(script)] if script.is_file() else [python, "-c", "from guard.cli import main; main()"]
 
 
 def default_roots() -> list[Path]:
@@ -89,7 +110,7 @@ def time_guard(root: Path, jobs: int | None, guard: list[str] = GUARD) -> tuple[
         command += ["--jobs", str(jobs)]
     cpu_before = children_cpu()
     started = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, env=child_environment())
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"guard scan failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -581,6 +602,61 @@ def bench_orm(lines: int, writes: int, jobs: int | None) -> None:
         )
 
 
+def before_after(name: str, root: Path, before: list[str], rounds: int, jobs: int | None) -> tuple[float, float]:
+    """Both installs' CLIs on ``root``, interleaved; prints medians and ratios; returns (wall, CPU) after/before."""
+    time_guard(root, jobs, before)  # warm-up: page cache, and each install's bytecode cache
+    time_guard(root, jobs)
+    runs: dict[str, list[tuple[float, float, dict]]] = {"before": [], "after": []}
+    for _ in range(rounds):
+        runs["before"].append(time_guard(root, jobs, before))
+        runs["after"].append(time_guard(root, jobs))
+    wall = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(r[1] for r in v) for k, v in runs.items()}
+    print(f"== {name}")
+    for key in ("before", "after"):
+        document = runs[key][0][2]
+        print(
+            f"  {key:6}: median {wall[key]:.2f} s wall, {cpu[key]:.2f} s CPU; "
+            f"wall runs {', '.join(f'{r[0]:.2f}' for r in runs[key])}; "
+            f"CPU runs {', '.join(f'{r[1]:.2f}' for r in runs[key])}; "
+            f"{len(document['writes'])} writes, {len(document['findings'])} findings"
+        )
+    ratios = wall["after"] / wall["before"], cpu["after"] / cpu["before"]
+    print(
+        f"  after/before: {ratios[0]:.2f}x wall, {ratios[1]:.2f}x CPU "
+        f"(medians of {rounds} interleaved runs; load average {os.getloadavg()[0]:.1f} on {available_cores()} cores)"
+    )
+    return ratios
+
+
+def bench_before_after(
+    roots: list[Path], before_python: str, rounds: int, jobs: int | None, lines: int, writes: int
+) -> None:
+    """Section 5: this install against another on trees without ORM code, then the ORM-heavy tree's figure."""
+    before = guard_of(before_python)
+    print(f"before: {' '.join(before)}\nafter:  {' '.join(GUARD)}")
+    for root in roots:
+        files, total = count_lines(root)
+        before_after(f"{root} (no ORM code): {files:,} files, {total:,} lines", root, before, rounds, jobs)
+    with tempfile.TemporaryDirectory(prefix="guard-bench-") as tmp:
+        files, total = generate_repo(Path(tmp), lines, writes)
+        before_after(f"generated repository without ORM code: {files:,} files, {total:,} lines", Path(tmp), before,
+                     rounds, jobs)
+    with tempfile.TemporaryDirectory(prefix="guard-bench-orm-") as tmp:
+        files, total = generate_orm_repo(Path(tmp), lines, writes * 5)
+        time_guard(Path(tmp), jobs)
+        runs = [time_guard(Path(tmp), jobs) for _ in range(rounds)]
+        wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+        document = runs[0][2]
+        print(
+            f"== ORM-heavy generated repository (SQLAlchemy ORM/Core and Django writers, models in their own modules): "
+            f"{files:,} files, {total:,} lines\n"
+            f"  after: median {wall:.2f} s wall, {cpu:.2f} s CPU ({total / wall:,.0f} lines/s); "
+            f"{len(document['writes'])} writes, {len(document['findings'])} findings; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("roots", nargs="*", type=Path, help="trees to scan (default: stdlib + site-packages)")
@@ -592,7 +668,13 @@ def main() -> None:
     parser.add_argument("--baseline-tree", type=Path, help="a directory holding another version's guard/ to compare")
     parser.add_argument("--tree-runs", type=int, default=1, help="runs per large tree (best counts)")
     parser.add_argument("--orm-only", action="store_true", help="only run the ORM benchmarks (4.)")
+    parser.add_argument("--before", metavar="PYTHON", help="another install's interpreter: run section 5 only")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per install in section 5")
     args = parser.parse_args()
+    if args.before:
+        roots = args.roots or [Path(sysconfig.get_paths()["stdlib"])]
+        bench_before_after(roots, args.before, args.rounds, args.jobs, args.synthetic_lines, args.synthetic_writes)
+        return
     baseline = args.baseline_tree.resolve() if args.baseline_tree else None
     if baseline is not None and not (baseline / "guard" / "cli.py").is_file():
         parser.error(f"--baseline-tree {baseline}: no guard/cli.py there")
