@@ -68,6 +68,7 @@ DEFAULT_CREATION_COLUMNS = (
     "creation_time",
     "create_time",
     "create_date",
+    "create_at",  # the common misspelling of created_at (``Column("create_at", server_default=text("now()"))``)
     "date_created",
     "dateCreated",
     "inserted_at",

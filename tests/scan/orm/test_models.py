@@ -244,3 +244,26 @@ def test_declarative_base_of_a_custom_class_whose_tablename_rule_calls_a_helper(
     )
     assert cat.entity("sqlalchemy:app.models.TagType").table == "tag_type"  # type: ignore[union-attr]
     assert cat.entity("sqlalchemy:app.database.CustomBase") is None  # a base holding a rule, not a table
+
+
+def test_a_from_factory_that_builds_the_instance_in_one_call_names_its_keys() -> None:
+    found = facts(
+        """
+        from sqlalchemy import Column, Integer, String
+        from app.db import Base
+        class Post(Base):
+            __tablename__ = "posts"
+            id = Column(Integer, primary_key=True)
+            body = Column(String)
+            @staticmethod
+            def from_json(payload):
+                if not payload.get("body"):
+                    raise ValueError("no body")
+                return Post(body=payload["body"])
+            @classmethod
+            def from_row(cls, row):
+                return cls(**row)
+        """
+    )
+    factories = {f.entity: f.fields for f in found if f.entity.endswith(("from_json", "from_row"))}
+    assert factories == {"sqlalchemy:app.models.Post.from_json": ("body",)}

@@ -162,11 +162,37 @@ class _Reader:
             info.family = "django" if any(c.kind.startswith("auto_now") for c in info.columns) or bases else ""
         if info.family == "django" and not info.abstract and not info.table:
             info.table = f"{self._app_label(node)}_{node.name.lower()}"
+        self._factories(node, info)
         if not (bases or info.columns or info.table or info.naming):
             return
         if info.naming and not (bases or info.columns or info.table):
             info.abstract = True  # a plain class holding only a __tablename__ rule is a base to derive from
         self._add(node.name, info, node.lineno, tuple(bases))
+
+    def _factories(self, node: ast.ClassDef, info: _Class) -> None:
+        """A class's ``from_*`` factories that build the instance in one call (``return cls(body=body)``): what
+        they set, as a fact of their own (``app.models.Post.from_json``), so ``session.add(Post.from_json(x))``
+        has known keys. A factory that builds it any other way says nothing (the write stays dynamic)."""
+        for stmt in node.body:
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or not stmt.name.startswith("from_"):
+                continue
+            returns = [r.value for r in ast.walk(stmt) if isinstance(r, ast.Return) and r.value is not None]
+            keys: list[str] | None = None
+            for value in returns:
+                own = _constructor_keys(value, node.name)
+                if own is None:
+                    keys = None
+                    break
+                keys = own if keys is None else [key for key in keys if key in own]
+            if keys is None:
+                continue
+            family = info.family or "python"
+            self.facts.append(
+                SchemaFact(
+                    table="", action="mixin", relpath=self.names.relpath, line=stmt.lineno, origin=family,
+                    entity=f"{family}:{self.names.module}.{node.name}.{stmt.name}", fields=tuple(keys),
+                )
+            )
 
     def _member(self, stmt: ast.stmt, info: _Class) -> None:
         if isinstance(stmt, ast.FunctionDef) and stmt.name == "__tablename__":
@@ -374,6 +400,15 @@ def _assignment(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr |
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
         return stmt.target.id, stmt.value, stmt.annotation
     return None, None, None
+
+
+def _constructor_keys(value: ast.expr, class_name: str) -> list[str] | None:
+    """The keywords of ``cls(a=..., b=...)`` / ``ClassName(...)``; None for anything else or ``**kwargs``."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+        return None
+    if value.func.id not in ("cls", class_name) or value.args or any(k.arg is None for k in value.keywords):
+        return None
+    return [k.arg for k in value.keywords if k.arg is not None]
 
 
 def _is_class_var(annotation: ast.expr) -> bool:

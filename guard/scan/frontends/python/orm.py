@@ -161,9 +161,12 @@ class Module:
             if isinstance(func, ast.Attribute) and func.attr in _VALIDATING_CONSTRUCTORS:
                 return self._validated(node, func, body)
             if isinstance(func, ast.Attribute) and func.attr.startswith("from_"):
-                # a factory of the class (``Post.from_json(payload)``): a new instance, fields set in the factory
+                # a factory of the class (``Post.from_json(payload)``): a new instance, with what the factory sets
+                # when the catalog can read it (``return cls(body=...)``), else unknown
                 factory = self.class_path(func.value)
-                return [Instance(node, factory, RowKeys(dynamic=True))] if factory else []
+                if factory is None:
+                    return []
+                return [Instance(node, factory, RowKeys(sources=[FieldsOf(f"{factory}.{func.attr}")]))]
             path = self.class_path(node.func)
             if path is None and (dotted_name(func) or "").rsplit(".", 1)[-1] in _MODEL_VARIABLES:
                 path = ""
