@@ -162,12 +162,34 @@ class _Reader:
             info.family = "django" if any(c.kind.startswith("auto_now") for c in info.columns) or bases else ""
         if info.family == "django" and not info.abstract and not info.table:
             info.table = f"{self._app_label(node)}_{node.name.lower()}"
+        self._constructor_stamps(node, info)
         self._factories(node, info)
         if not (bases or info.columns or info.table or info.naming):
             return
         if info.naming and not (bases or info.columns or info.table):
             info.abstract = True  # a plain class holding only a __tablename__ rule is a base to derive from
         self._add(node.name, info, node.lineno, tuple(bases))
+
+    def _constructor_stamps(self, node: ast.ClassDef, info: _Class) -> None:
+        """``def __init__(self, ...): self.created_at = datetime.now()``: the model's own constructor fills the
+        column with the time of the insert - an ORM-side default like ``default=datetime.utcnow``."""
+        init = next((s for s in node.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None)
+        if init is None:
+            return
+        for stmt in ast.walk(init):
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+                continue
+            target = stmt.targets[0]
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+                continue
+            if target.value.id != "self" or not is_now_value(stmt.value, self.names):
+                continue
+            column = next((c for c in info.columns if c.attribute == target.attr), None)
+            if column is None:
+                column = _Column(target.attr, target.attr)
+                info.columns.append(column)
+            if column.app is None:
+                column.set_app(describe(stmt.value), "orm")
 
     def _factories(self, node: ast.ClassDef, info: _Class) -> None:
         """A class's ``from_*`` factories that build the instance in one call (``return cls(body=body)``): what
