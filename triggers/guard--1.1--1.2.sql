@@ -14,9 +14,8 @@
 --   a row whose business date is more than `margin` from its stamp (guard.burst_margin).
 --
 --   * zz_guard_burst_row: AFTER INSERT FOR EACH ROW WHEN (business date more than margin from the stamp), the
---     margin guard.burst_margin(<window>, <min_span>) with the table's settings as constants (folded once per
---     statement; the trigger is re-created when the settings change). The executor evaluates WHEN without
---     entering PL/pgSQL, so a clean backfill (business date ~ created_at) and
+--     margin a literal computed from the table's settings when the trigger is created (install_triggers
+--     re-creates it when they change). The executor evaluates WHEN without entering PL/pgSQL, so a clean backfill (business date ~ created_at) and
 --     a clean fresh ingest (both ~ now()) never call a function. Rows that pass the filter go to
 --     guard.on_burst_row(), which appends (created_at, business date[, the row in quarantine mode]) to the
 --     guard-owned UNLOGGED table guard.burst_tally.
@@ -48,9 +47,8 @@ ALTER TABLE guard.burst_tally OWNER TO guard_owner;
 REVOKE ALL ON guard.burst_tally FROM PUBLIC;
 
 -- Seconds of an interval as interval comparison counts them (months of 30 days, days of 24 hours).
--- Both functions have SQL-standard bodies (resolved when created, not under a caller's search_path), so the
--- planner inlines and folds them: the WHEN clause below calls guard.burst_margin() with constants, which is
--- evaluated once per statement, not per row.
+-- Both functions have SQL-standard bodies: names are resolved when they are created, not under a caller's
+-- search_path. guard.db.intervals computes the same margin in Python (tested equal).
 CREATE FUNCTION guard.interval_seconds(p_interval interval) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (extract(year FROM p_interval) * 12 + extract(month FROM p_interval)) * 30 * 86400
@@ -334,9 +332,10 @@ BEGIN
                    AND tgnewtable IS NOT NULL) THEN
             EXECUTE format('DROP TRIGGER zz_guard_burst ON %s', p_table);
         END IF;
-        -- Only a row whose business date is more than the margin from its stamp can make a window a burst
-        -- (guard.db.ddl renders the same statement for migrations).
-        v_margin := format('guard.burst_margin(%L, %L)', v.window_interval, v.min_span);
+        -- Only a row whose business date is more than the margin from its stamp can make a window a burst. A
+        -- literal: a function call there would be folded again for every statement (guard.db.ddl renders the
+        -- same statement for migrations, computing the margin in Python).
+        v_margin := format('%L::interval', guard.burst_margin(v.window_interval, v.min_span));
         EXECUTE format(
             'CREATE OR REPLACE TRIGGER zz_guard_burst_row AFTER INSERT ON %1$s FOR EACH ROW'
             ' WHEN (NEW.%3$I::timestamptz < NEW.%2$I::timestamptz - %4$s'

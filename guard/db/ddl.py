@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from guard.db.intervals import margin_literal
+
 #: the value guard puts in an omitted timestamp: no real row can hold it, and the CHECK rejects it
 SENTINEL = "-infinity"
 TIMESTAMP_TYPES = ("timestamp with time zone", "timestamp without time zone")
@@ -230,10 +232,16 @@ def trigger_statements(table: str, settings: GuardSettings, *, replacing: bool) 
 
 def _burst_row_trigger(table: str, s: GuardSettings, business_column: str) -> str:
     """The burst guard's row trigger (schema 1.2): only rows whose business date is more than the margin from
-    their stamp reach PL/pgSQL and the tally (see triggers/guard--1.1--1.2.sql). The margin is computed from the
-    settings by ``guard.burst_margin`` (folded once per statement), so this text is the same offline."""
+    their stamp reach PL/pgSQL and the tally (see triggers/guard--1.1--1.2.sql). The margin is a literal, as
+    ``guard.install_triggers`` writes it, computed here from the settings (:mod:`guard.db.intervals`), so this
+    text is the same offline; for settings in months or years, a call of ``guard.burst_margin`` instead."""
     stamp, business = sql.Identifier(s.column), sql.Identifier(business_column)
-    margin = sql.SQL("guard.burst_margin({}, {})").format(sql.Literal(s.window), sql.Literal(s.min_span))
+    literal = margin_literal(s.window, s.min_span)
+    margin = (
+        sql.SQL("{}::interval").format(sql.Literal(literal))
+        if literal is not None
+        else sql.SQL("guard.burst_margin({}, {})").format(sql.Literal(s.window), sql.Literal(s.min_span))
+    )
     return _text(
         sql.SQL(
             "CREATE OR REPLACE TRIGGER zz_guard_burst_row AFTER INSERT ON {target} FOR EACH ROW"

@@ -21,6 +21,7 @@ from psycopg.conninfo import make_conninfo
 
 from guard.cli import cli
 from guard.db import ddl, migrate
+from guard.db.intervals import margin_literal
 
 from .conftest import Session, protect
 from .test_burst_and_bypass import INCIDENT_COUNTED, INCIDENT_ROWS, replay_with_insert_select, stored_new_rows
@@ -64,6 +65,33 @@ def test_margin_is_half_of_what_min_span_leaves_beyond_the_window(session: Sessi
         (dt.timedelta(days=180) - dt.timedelta(minutes=1)) / 2,  # a month is 30 days, as interval comparison has it
         (dt.timedelta(days=360) - dt.timedelta(minutes=1)) / 2,
     )
+
+
+def test_python_computes_the_margin_the_schema_computes(session: Session) -> None:
+    """guard.db.ddl writes the margin literal a migration's trigger gets; it must be guard.burst_margin()'s."""
+    pairs = [
+        ("1 minute", "180 days"),
+        ("00:01:00", "180 days"),  # the registry's spelling of a window
+        ("90 seconds", "3 days 04:05:06.5"),
+        ("1.5 hours", "2 weeks"),
+        ("@ 1 hour", "30 minutes"),  # min_span <= window: 0
+        ("1 minute", "1 day -00:00:07"),
+        ("1 minute", "7 days 00:00:00.000001"),
+    ]
+    for window, min_span in pairs:
+        literal = margin_literal(window, min_span)
+        assert literal is not None, (window, min_span)
+        same = session.scalar(
+            "SELECT %s::interval = guard.burst_margin(%s, %s)"
+            " AND extract(epoch FROM %s::interval) = extract(epoch FROM guard.burst_margin(%s, %s))",
+            (literal, window, min_span, literal, window, min_span),
+        )
+        assert same, (window, min_span, literal)
+    # months and years have no fixed length in timestamp arithmetic: the migration calls the function instead
+    assert margin_literal("1 minute", "6 months") is None and margin_literal("1 minute", "1 year") is None
+    settings = ddl.GuardSettings(business_column="scheduled_at", mode="enforce", min_span="6 mons")
+    [row_trigger] = [text for text in ddl.trigger_statements("titan.jobs", settings, replacing=False) if "_row" in text]
+    assert "guard.burst_margin('1 minute', '6 mons')" in row_trigger
 
 
 def test_clean_loads_never_call_the_row_function(session: Session) -> None:
