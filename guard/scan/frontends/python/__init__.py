@@ -36,7 +36,7 @@ class PythonReader:
 
     def extract(self, relpath: str, data: bytes) -> FileExtraction:
         row_drivers = DRIVERS.row_writers()
-        sql, orm = may_contain_sql(data, self.modules), may_hold_orm(data, row_drivers)
+        sql, orm = may_contain_sql(data, self.modules), may_hold_orm(data, row_drivers, relpath)
         if not sql and not orm:
             return FileExtraction()
         text, decode_problems = decode_source(data, relpath)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import bisect
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,6 +32,7 @@ from guard.scan.frontends.python.wordscan import TextWords, Words
 
 #: Receivers that are a database session whatever the module imports (``session``, ``db.session``, ``s``...).
 _SESSION_WORDS = ("session", "sess", "uow", "unit_of_work")
+_SESSION_NAMES = frozenset({"s", "db", "dbs", "tx"})
 _MAX_LABEL = 80
 #: Class methods that build a new instance from another object (SQLModel / pydantic): the fields are unknown.
 _VALIDATING_CONSTRUCTORS = frozenset({"model_validate", "from_orm", "parse_obj", "model_construct", "validate"})
@@ -220,8 +222,7 @@ class Module:
         """``session``, ``db.session``, ``self.session``, ``async_session``, ``s`` - or any receiver in a module
         that imports an ORM (the model decides then)."""
         text = (dotted_name(receiver) or "").lower()
-        last = text.rsplit(".", 1)[-1]
-        if any(word in last for word in _SESSION_WORDS) or last in ("s", "db", "dbs", "tx"):
+        if _session_name(text.rsplit(".", 1)[-1]):
             return True
         return self.is_session_module()
 
@@ -233,6 +234,42 @@ class Module:
                 "models" in origin.split(".")[:-1] for origin in self.names.imports.values()
             )
         return self._session_module
+
+
+#: Between the parts of ``receiver . method (``: blanks, line continuations, whole comments (inside brackets).
+#: A comment runs to its line's end, so there is one way to match it (no backtracking over ``#`` runs).
+_BETWEEN = rb"(?:[ \t\r\n\f\v\\]|#[^\n]*\n)*"
+#: Calls that hand instances to a session (found from the method: a receiver-first pattern would be tried at every
+#: word of the file), then the receiver's last name just before, as :meth:`Module.is_session` reads it.
+_SESSION_METHOD = re.compile(
+    rb"\." + _BETWEEN + rb"(?:add|add_all|merge|bulk_save_objects|bulk_insert_mappings)" + _BETWEEN + rb"\("
+)
+_RECEIVER = re.compile(rb"(?<!\w)(\w+)" + _BETWEEN + rb"\Z")
+#: Imports that make every receiver a session (:meth:`Module.is_session_module`): an ORM, or a ``models`` module.
+_SESSION_IMPORT = re.compile(rb"sqlalchemy|sqlmodel|(?:from|import)[ \t]+\.*(?:[\w.]*\.)?models(?:\.|[ \t]|$)", re.M)
+_RELATIVE_IMPORT = re.compile(rb"from[ \t]+\.")
+
+
+def may_have_session(data: bytes, relpath: str | None = None) -> bool:
+    """Whether a file (as bytes) may hold what :meth:`Module.is_session` and :meth:`Module.is_session_module`
+    accept, so that a SQLAlchemy session write can be found in it at all: a call like ``session.add(`` whose
+    receiver reads as a session, or an import of an ORM or of a ``models`` module (a relative import inside a
+    ``models`` package counts: it resolves to one; ``relpath`` None: any relative import counts). A superset of
+    what the driver accepts, on bytes: files that fail it cannot hold such a write, and are not parsed for it."""
+    if _SESSION_IMPORT.search(data):
+        return True
+    if (relpath is None or "models" in relpath.split("/")[:-1]) and _RELATIVE_IMPORT.search(data):
+        return True
+    for match in _SESSION_METHOD.finditer(data):
+        receiver = _RECEIVER.search(data, max(0, match.start() - 300), match.start())
+        if receiver is not None and _session_name(receiver.group(1).decode("ascii", "replace").lower()):
+            return True
+    return False
+
+
+def _session_name(last: str) -> bool:
+    """The last name of a receiver that is a database session whatever the module imports."""
+    return any(word in last for word in _SESSION_WORDS) or last in _SESSION_NAMES
 
 
 class RowDriver(Protocol):
@@ -249,6 +286,9 @@ class RowDriver(Protocol):
 
     @property
     def row_gates(self) -> tuple[bytes, ...]: ...
+
+    @property
+    def row_confirm(self) -> Callable[[bytes, str | None], bool] | None: ...
 
 
 #: Bytes a model definition cannot do without (case-sensitive).
@@ -269,6 +309,16 @@ _MODEL_ANCHORS = (
 _MODEL_GATES = (b"sqlalchemy", b"sqlmodel", b"db.", b"models", b"__tablename__", b"pydantic", b"schemas")
 
 
+Confirm = Callable[[bytes, str | None], bool]
+
+
+@dataclass(frozen=True)
+class _Family:
+    gates: frozenset[bytes]
+    anchors: frozenset[bytes]
+    confirm: Confirm | None = None  # a closer byte test, run only once the family's words are there
+
+
 @dataclass(frozen=True)
 class _Plan:
     """The byte tests for one set of drivers: every gate word at once (a file with none is rejected after that
@@ -276,7 +326,7 @@ class _Plan:
 
     gates: Words
     anchors: Words
-    families: tuple[tuple[frozenset[bytes], frozenset[bytes]], ...]  # (its gates, its anchors)
+    families: tuple[_Family, ...]
 
 
 _PLANS: dict[tuple[int, ...], _Plan] = {}
@@ -286,33 +336,38 @@ def _plan(drivers: Sequence[RowDriver]) -> _Plan:
     key = tuple(id(driver) for driver in drivers)
     plan = _PLANS.get(key)
     if plan is None:
-        families = [(frozenset(_MODEL_GATES), frozenset(_MODEL_ANCHORS))]
+        families = [_Family(frozenset(_MODEL_GATES), frozenset(_MODEL_ANCHORS))]
         families += [
-            (frozenset(d.row_gates), frozenset(d.row_anchors)) for d in drivers if d.row_anchors and d.row_gates
+            _Family(frozenset(d.row_gates), frozenset(d.row_anchors), d.row_confirm)
+            for d in drivers
+            if d.row_anchors and d.row_gates
         ]
-        gates = Words(sorted({gate for family_gates, _ in families for gate in family_gates}))
-        anchors = Words(sorted({anchor for _, family_anchors in families for anchor in family_anchors}))
+        gates = Words(sorted({gate for family in families for gate in family.gates}))
+        anchors = Words(sorted({anchor for family in families for anchor in family.anchors}))
         plan = _PLANS[key] = _Plan(gates, anchors, tuple(families))
     return plan
 
 
-def may_hold_orm(data: bytes, drivers: Sequence[RowDriver]) -> bool:
+def may_hold_orm(data: bytes, drivers: Sequence[RowDriver], relpath: str | None = None) -> bool:
     """Whether a Python file (as bytes) may define a model or write through one of ``drivers``: it mentions an
-    ORM the way a family needs (a gate: an import, a session, the tree's ``models``...) and holds one of that
-    family's anchors (a model definition, a driver's call). Gates first (rare in code without ORM writes), each
-    set of words found in one pass: this runs on every file of the tree. No drivers (all unregistered): nothing
-    to read."""
+    ORM the way a family needs (a gate: an import, a session, the tree's ``models``...), holds one of that
+    family's anchors (a model definition, a driver's call) and passes the family's closer test if it has one
+    (:func:`may_have_session`). Gates first (rare in code without ORM writes), each set of words found in one
+    pass: this runs on every file of the tree. No drivers (all unregistered): nothing to read."""
     if not drivers:
         return False
     plan = _plan(drivers)
     present = plan.gates.present(data)
     if not present:
         return False
-    families = [anchors for gates, anchors in plan.families if not gates.isdisjoint(present)]
+    families = [family for family in plan.families if not family.gates.isdisjoint(present)]
     if not families:
         return False
     found = plan.anchors.present(data)
-    return any(not anchors.isdisjoint(found) for anchors in families)
+    return any(
+        not family.anchors.isdisjoint(found) and (family.confirm is None or family.confirm(data, relpath))
+        for family in families
+    )
 
 
 @dataclass

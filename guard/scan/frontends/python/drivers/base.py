@@ -121,11 +121,13 @@ class Driver:
     #: :class:`~guard.model.WriteStatement` entries of the :class:`~guard.scan.frontends.python.orm.Module`;
     #: ``finish(module, body, calls)`` runs once per function body after every call was seen (writes inferred
     #: from what is left). A file is read for them when it holds one of ``row_anchors`` (case-sensitive bytes)
-    #: and one of ``row_gates`` (an ORM import, a session...).
+    #: and one of ``row_gates`` (an ORM import, a session...), and passes ``row_confirm(data, relpath)`` when set:
+    #: a closer byte test that must accept every file the driver can find a write in (it saves the parse).
     rows: Callable[..., None] | None = None
     finish: Callable[..., None] | None = None
     row_anchors: tuple[bytes, ...] = ()
     row_gates: tuple[bytes, ...] = ()
+    row_confirm: Callable[[bytes, str | None], bool] | None = None
 
 
 def column_names(ev: ExpressionReader, node: ast.expr, scope: Scope) -> list[str] | None:

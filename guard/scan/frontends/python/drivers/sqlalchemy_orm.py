@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from guard.scan.frontends.python.drivers.base import Driver
-from guard.scan.frontends.python.orm import Module, entity_key, handed_over, label_of
+from guard.scan.frontends.python.orm import Module, entity_key, handed_over, label_of, may_have_session
 from guard.scan.frontends.python.rows import Body, RowKeys, merge_rows
 
 FAMILY = "sqlalchemy"
@@ -110,5 +110,10 @@ def _mappings(module: Module, body: Body, call: ast.Call) -> None:
 
 
 DRIVER = Driver(
-    name="sqlalchemy-orm", rows=session_writes, finish=handed_over_writes, row_anchors=ANCHORS, row_gates=GATES
+    name="sqlalchemy-orm",
+    rows=session_writes,
+    finish=handed_over_writes,
+    row_anchors=ANCHORS,
+    row_gates=GATES,
+    row_confirm=may_have_session,  # every write above needs Module.is_session or is_session_module
 )
