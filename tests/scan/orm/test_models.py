@@ -267,3 +267,28 @@ def test_a_from_factory_that_builds_the_instance_in_one_call_names_its_keys() ->
     )
     factories = {f.entity: f.fields for f in found if f.entity.endswith(("from_json", "from_row"))}
     assert factories == {"sqlalchemy:app.models.Post.from_json": ("body",)}
+
+
+def test_a_model_form_stands_for_its_model_and_names_the_fields_it_saves() -> None:
+    cat = catalog(
+        {
+            "shop/models.py": """
+                from django.db import models
+                class Order(models.Model):
+                    reference = models.CharField(max_length=20)
+                    created_at = models.DateTimeField(auto_now_add=True)
+            """,
+            "shop/forms.py": """
+                from django import forms
+                from shop.models import Order
+                class OrderForm(forms.ModelForm):
+                    class Meta:
+                        model = Order
+                        fields = ["reference"]
+            """,
+        }
+    )
+    form = cat.entity("django:shop.forms.OrderForm")
+    assert form is not None and form.table == "shop_order"
+    assert cat.lookup("shop_orderform") is None  # not a table of its own
+    assert cat.entities.fields_of("shop.forms.OrderForm.save") == ["reference"]

@@ -57,6 +57,8 @@ class _Class:
     naming: str = ""
     columns: list[_Column] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)  # annotated names: a pydantic / SQLModel schema's fields
+    model: str = ""  # ``class Meta: model = Post`` of a ModelForm / ModelSerializer / marshmallow schema
+    form_fields: list[str] | None = None  # its ``Meta.fields`` when a literal list of names
 
 
 def read_models(tree: ast.Module, names: Names) -> list[SchemaFact]:
@@ -162,6 +164,9 @@ class _Reader:
             info.family = "django" if any(c.kind.startswith("auto_now") for c in info.columns) or bases else ""
         if info.family == "django" and not info.abstract and not info.table:
             info.table = f"{self._app_label(node)}_{node.name.lower()}"
+        if info.model:
+            self._form(node, info)
+            return
         self._constructor_stamps(node, info)
         self._factories(node, info)
         if not (bases or info.columns or info.table or info.naming):
@@ -342,11 +347,30 @@ class _Reader:
             column.set_app(describe(default), "orm")
         return column
 
+    def _form(self, node: ast.ClassDef, info: _Class) -> None:
+        """A ModelForm / ModelSerializer (``class Meta: model = Post``): ``form.save()`` writes a row of the
+        model, so the class stands for it (the model is its base), and with a literal ``Meta.fields`` its
+        ``save`` sets at most those fields (a fact of its own, ``shop.forms.PostForm.save``)."""
+        family = info.family or "python"
+        self._add(node.name, _Class(family=family), node.lineno, (info.model,))
+        if info.form_fields is not None:
+            self.facts.append(
+                SchemaFact(
+                    table="", action="mixin", relpath=self.names.relpath, line=node.lineno, origin=family,
+                    entity=f"{family}:{self.names.module}.{node.name}.save", fields=tuple(info.form_fields),
+                )
+            )
+
     def _django_meta(self, meta: ast.ClassDef, info: _Class) -> None:
         info.family = "django"
         for stmt in meta.body:
             target, value, _ = _assignment(stmt)
-            if target == "db_table" and value is not None:
+            if target == "model" and isinstance(value, (ast.Name, ast.Attribute)):
+                info.model = self.names.canonical(value) or ""
+            elif target == "fields" and isinstance(value, (ast.List, ast.Tuple)):
+                names = [constant_str(item) for item in value.elts]
+                info.form_fields = None if any(n is None for n in names) else [n for n in names if n is not None]
+            elif target == "db_table" and value is not None:
                 info.table = self._string(value) or info.table
             elif target == "abstract":
                 info.abstract = isinstance(value, ast.Constant) and value.value is True

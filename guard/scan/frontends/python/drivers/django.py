@@ -12,7 +12,7 @@ import ast
 
 from guard.scan.frontends.python.drivers.base import Driver
 from guard.scan.frontends.python.orm import Module, entity_key, label_of
-from guard.scan.frontends.python.rows import Body, RowKeys
+from guard.scan.frontends.python.rows import Body, FieldsOf, RowKeys
 
 FAMILY = "django"
 ORIGIN = "django"
@@ -20,6 +20,8 @@ ANCHORS = (b".objects.", b".save(")
 GATES = (b"models", b"django")  # the app's models module, or Django itself
 _CREATE = frozenset({"create", "get_or_create", "update_or_create"})
 _DEFAULTS = ("defaults", "create_defaults")
+#: How Django forms and REST framework serializers are named: their ``save()`` writes through ``Meta.model``.
+_FORM_SUFFIXES = ("Form", "Serializer")
 #: Manager methods that route to another database and return the manager.
 _ROUTING = frozenset({"using", "db_manager"})
 
@@ -73,13 +75,25 @@ DRIVER = Driver(name="django", rows=manager_writes, row_anchors=ANCHORS, row_gat
 
 
 def _save(module: Module, body: Body, call: ast.Call, receiver: ast.expr) -> None:
-    """``Model(...).save()``: only in modules that import Django (``save()`` is a common method name)."""
+    """``Model(...).save()``: only in modules that import Django (``save()`` is a common method name). A
+    ModelForm / ModelSerializer built here (``PostForm(request.POST)``, ``PostSerializer(data=...)``) saves a new
+    row of its ``Meta.model`` with the fields its ``Meta.fields`` names, unless it was built on an existing
+    object (``instance=post``, ``PostSerializer(post, data=...)``): that save is an update."""
     if not module.names.imports_from("django") and not _imports_models(module):
         return
     for instance in module.instances(receiver, body):
+        if instance.path.rsplit(".", 1)[-1].endswith(_FORM_SUFFIXES):
+            if _updates(instance.call):
+                continue
+            instance.row = RowKeys(sources=[FieldsOf(f"{instance.path}.save", partial=True)])
         label = f"{module.source(instance.call.func)}(...).save()"
         module.emit(instance.call, row=instance.row, label=label, origin=ORIGIN,
                     entity=entity_key(FAMILY, instance.path))
+
+
+def _updates(call: ast.Call) -> bool:
+    keywords = {k.arg for k in call.keywords}
+    return "instance" in keywords or ("data" in keywords and bool(call.args))
 
 
 def _imports_models(module: Module) -> bool:
