@@ -30,6 +30,9 @@ _AS_DICT = frozenset({"dict", "model_dump"})
 _PARTIAL = ("exclude_unset", "exclude_none", "exclude_defaults", "skip_defaults")
 
 
+#: Nodes whose insides are another body (or a class): a body's walk does not enter them.
+_OWN_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
 @dataclass(frozen=True)
 class FieldsOf:
     """Every field of an object of the schema class ``path`` (``**tag_in.dict(exclude={"project"})`` with
@@ -140,15 +143,23 @@ class Body:
         return iter(self.nodes) if self.nodes is not None else self._walk()
 
     def _walk(self) -> Iterator[ast.AST]:
+        """Pre-order, children in ``ast.iter_child_nodes`` order (its fields read inline: this walk is most of an
+        ORM-only file's reading time after the parse)."""
         stack: list[ast.AST] = list(reversed(self.statements))
         for stmt in self.statements:
             self.parents[id(stmt)] = self.node
         while stack:
             node = stack.pop()
             yield node
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if isinstance(node, _OWN_SCOPES):
                 continue
-            children = list(ast.iter_child_nodes(node))
+            children: list[ast.AST] = []
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, ast.AST):
+                    children.append(value)
+                elif isinstance(value, list):
+                    children.extend(item for item in value if isinstance(item, ast.AST))
             for child in children:
                 self.parents[id(child)] = node
             stack.extend(reversed(children))
