@@ -86,7 +86,8 @@ def start_migrate(dsn: str, project: Path) -> subprocess.Popen[str]:
 AIMS = {
     "anywhere": "%",
     "install script": "%CREATE TABLE guard.protected_tables%",
-    "protect": "%guard.protect_table%",
+    # migrations render the protect step's DDL since issue 12 (guard.db.ddl); its first statement checks the column
+    "protect": "%guard.require_column%",
     "validate": "%VALIDATE%",
 }
 
