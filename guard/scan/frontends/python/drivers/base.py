@@ -31,8 +31,9 @@ from guard.scan.frontends.python.strings import Deferred, Fragment, Position, co
 
 @dataclass(frozen=True)
 class Anchor:
-    """A prefilter test: ``word`` is found with ``bytes.find`` in the lower-cased file, then ``shape`` (a regular
-    expression over lower-cased bytes) must match at that position. Anchors are cheap; shapes keep them tight."""
+    """A prefilter test: ``word`` is found (with every other anchor, in one pass) in the lower-cased file, then
+    ``shape`` (a regular expression over lower-cased bytes) must match at that position. Anchors are cheap; shapes
+    keep them tight."""
 
     word: bytes
     shape: bytes
