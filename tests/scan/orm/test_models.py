@@ -292,3 +292,24 @@ def test_a_model_form_stands_for_its_model_and_names_the_fields_it_saves() -> No
     assert form is not None and form.table == "shop_order"
     assert cat.lookup("shop_orderform") is None  # not a table of its own
     assert cat.entities.fields_of("shop.forms.OrderForm.save") == ["reference"]
+
+
+def test_a_test_factory_naming_a_model_is_neither_the_model_nor_a_table() -> None:
+    cat = catalog(
+        {
+            "shop/models.py": """
+                from django.db import models
+                class Order(models.Model):
+                    created_at = models.DateTimeField(auto_now_add=True)
+            """,
+            "shop/factories.py": """
+                import factory
+                from shop.models import Order
+                class OrderFactory(factory.django.DjangoModelFactory):
+                    class Meta:
+                        model = Order
+            """,
+        }
+    )
+    assert cat.entity("django:shop.factories.OrderFactory") is None
+    assert cat.lookup("shop_orderfactory") is None

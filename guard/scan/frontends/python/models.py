@@ -27,6 +27,8 @@ from guard.scan.frontends.python.names import Names, constant_str, keyword
 from guard.scan.frontends.python.schema import default_text, dotted_name
 
 _SA_COLUMNS = frozenset({"Column", "mapped_column"})
+#: Classes whose ``Meta.model`` they save through: Django forms, REST framework serializers, marshmallow schemas.
+FORM_SUFFIXES = ("Form", "Serializer", "Schema")
 _DJANGO_RELATIONS = frozenset({"ForeignKey", "OneToOneField"})
 _DJANGO_NO_COLUMN = frozenset({"ManyToManyField", "GenericRelation", "GenericForeignKey"})
 #: Declarative roots: a class deriving from one is mapped once it has (or derives) a table name.
@@ -164,9 +166,10 @@ class _Reader:
             info.family = "django" if any(c.kind.startswith("auto_now") for c in info.columns) or bases else ""
         if info.family == "django" and not info.abstract and not info.table:
             info.table = f"{self._app_label(node)}_{node.name.lower()}"
-        if info.model:
-            self._form(node, info)
-            return
+        if info.model:  # ``class Meta: model = X``: not a model of its own
+            if node.name.endswith(FORM_SUFFIXES):
+                self._form(node, info)
+            return  # test factories (factory_boy) and the like build rows through fields guard does not read
         self._constructor_stamps(node, info)
         self._factories(node, info)
         if not (bases or info.columns or info.table or info.naming):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 
 from guard.scan.frontends.python.drivers.base import Driver
+from guard.scan.frontends.python.models import FORM_SUFFIXES
 from guard.scan.frontends.python.orm import Module, entity_key, label_of
 from guard.scan.frontends.python.rows import Body, FieldsOf, RowKeys
 
@@ -20,8 +21,6 @@ ANCHORS = (b".objects.", b".save(")
 GATES = (b"models", b"django")  # the app's models module, or Django itself
 _CREATE = frozenset({"create", "get_or_create", "update_or_create"})
 _DEFAULTS = ("defaults", "create_defaults")
-#: How Django forms and REST framework serializers are named: their ``save()`` writes through ``Meta.model``.
-_FORM_SUFFIXES = ("Form", "Serializer")
 #: Manager methods that route to another database and return the manager.
 _ROUTING = frozenset({"using", "db_manager"})
 
@@ -82,7 +81,7 @@ def _save(module: Module, body: Body, call: ast.Call, receiver: ast.expr) -> Non
     if not module.names.imports_from("django") and not _imports_models(module):
         return
     for instance in module.instances(receiver, body):
-        if instance.path.rsplit(".", 1)[-1].endswith(_FORM_SUFFIXES):
+        if instance.path.rsplit(".", 1)[-1].endswith(FORM_SUFFIXES):
             if _updates(instance.call):
                 continue
             instance.row = RowKeys(sources=[FieldsOf(f"{instance.path}.save", partial=True)])
