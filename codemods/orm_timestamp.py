@@ -29,6 +29,8 @@ from guard.codemods.sequences import NodeEdit, add_keys, add_keywords
 from guard.codemods.values import fallback_code, infer_value
 from guard.patch.site import PatchSite, SiteResult
 from guard.patch.sql_edit import Unfixable
+from guard.scan.frontends.python.models import FORM_SUFFIXES
+from guard.scan.frontends.python.orm import VALIDATING_CONSTRUCTORS
 
 #: ``WriteStatement.origin`` values this module patches.
 ORM_ORIGINS = frozenset({"sqlalchemy-orm", "sqlalchemy-core", "django", "pandas"})
@@ -104,17 +106,35 @@ class OrmSitePatcher:
             return self._dict_rows(call.args[1].value, call, 0)
         if method in ("get_or_create", "update_or_create"):
             return [self._defaults(call, method)]
+        if method in VALIDATING_CONSTRUCTORS:  # SQLModel: Hero.model_validate(hero_in, update={...})
+            return [self._keyword_dict(call, "update")]
+        callee = _callee(call)
+        if method.startswith("from_"):
+            raise Unfixable(
+                f"{callee}() builds the row in the model's factory: give the factory the source time and set "
+                f"{self.key} there"
+            )
+        if callee.endswith(FORM_SUFFIXES):
+            raise Unfixable(
+                f"{callee} saves a row of its Meta.model: set {self.key} on the instance before saving "
+                f"(form.instance.{self.key} = ..., serializer.save({self.key}=...))"
+            )
         return [call]  # a constructor, or Model.objects.create(...)
 
     def _defaults(self, call: cst.Call, method: str) -> Row:
         name = "defaults" if method == "get_or_create" else "create_defaults"
+        present = any(a.keyword is not None and a.keyword.value == name for a in call.args)
+        if not present and method == "update_or_create":
+            raise Unfixable(
+                f"update_or_create(defaults=...) also applies on update: pass {self.key} in create_defaults= "
+                "(Django 5.0+) or set it on the created instance by hand"
+            )
+        return self._keyword_dict(call, name)
+
+    def _keyword_dict(self, call: cst.Call, name: str) -> Row:
+        """The dict passed as ``name=`` (``defaults=``, SQLModel's ``update=``), or a slot adding it."""
         argument = next((a for a in call.args if a.keyword is not None and a.keyword.value == name), None)
         if argument is None:
-            if method == "update_or_create":
-                raise Unfixable(
-                    f"update_or_create(defaults=...) also applies on update: pass {self.key} in create_defaults= "
-                    "(Django 5.0+) or set it on the created instance by hand"
-                )
             return _DefaultsSlot(call, name)
         return self._single_row(argument.value, call, 0)
 
@@ -302,6 +322,15 @@ def _key_quote(node: cst.Dict) -> str:
 def _method(call: cst.Call) -> str:
     func = call.func
     return func.attr.value if isinstance(func, cst.Attribute) else ""
+
+
+def _callee(call: cst.Call) -> str:
+    """``Post.from_json`` / ``OrderForm``: the called name as written (its last two parts at most)."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        owner = func.value.value if isinstance(func.value, cst.Name) else ""
+        return f"{owner}.{func.attr.value}" if owner else func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 #: Where each call of a module starts, computed once per module (libcst positions cost a full pass).

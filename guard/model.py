@@ -180,6 +180,11 @@ class WriteStatement:
         return None
 
 
+#: ``SchemaFact.naming`` of a class that stands for its one base model (a Django ModelForm / REST framework
+#: ModelSerializer with ``Meta.model``): it resolves to that model, name and all.
+PROXY = "proxy"
+
+
 @dataclass(frozen=True)
 class SchemaFact:
     """A fact about a table's shape found in the scanned tree (SQL DDL, Alembic ops, SQLAlchemy tables).
@@ -202,7 +207,8 @@ class SchemaFact:
     #: no table of their own): the entity key (``sqlalchemy:app.models.Job``), attribute -> column where they
     #: differ, column -> default kind ("database" | "orm" | "auto_now_add" | "auto_now") for every column in
     #: ``defaults``, the entity paths (``module.Class``) of the bases whose columns it inherits, and how a
-    #: mapped subclass without a table name of its own derives one (``naming``: "lower" | "snake" | "").
+    #: mapped subclass without a table name of its own derives one (``naming``: "lower" | "snake" | "", or
+    #: :data:`PROXY` for a class that only stands for its one base model: a ModelForm with ``Meta.model``).
     entity: str = ""
     attributes: tuple[tuple[str, str], ...] = ()
     default_kinds: tuple[tuple[str, str], ...] = ()

@@ -18,11 +18,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from guard.model import SchemaFact
+from guard.model import PROXY, SchemaFact
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 MAX_DEPTH = 12
 _ORM_PACKAGES = ("sqlalchemy.", "sqlmodel.", "django.", "flask_sqlalchemy.")
+
 #: Bases of schema classes that add no fields of a row: the libraries' roots and typing helpers.
 _SCHEMA_ROOTS = ("pydantic.", "sqlmodel.", "typing.", "typing_extensions.", "abc.", "enum.")
 
@@ -153,6 +154,8 @@ class Entities:
         fact = self._by_path[path]
         if fact.action == "mixin":
             return None
+        if fact.naming == PROXY:
+            return self.lookup(fact.bases[0]) if fact.bases else None
         merged = self._merge(path, 0)
         if merged is None:
             return None

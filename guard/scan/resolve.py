@@ -144,6 +144,8 @@ class Resolver:
         assert write.entity is not None
         model = write.entity.split(":", 1)[-1].rsplit(".", 1)[-1]
         entity = self.catalog.entity(write.entity)
+        if entity is not None and entity.name != model:  # a form / serializer standing for its Meta.model
+            write = dataclasses.replace(write, entity=entity.key)
         if entity is None and write.table:
             return self._resolve_table(write)  # the builder named its table too
         if entity is None:

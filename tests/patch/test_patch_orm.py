@@ -98,3 +98,49 @@ def test_routed_manager_and_the_django_timezone_fallback(tmp_path: Path) -> None
     text = views.read_text()
     assert 'Visit.objects.using("replica").create(path=payload["path"], created_at=timezone.now())' in text
     assert "from datetime" not in text
+
+
+def test_rows_from_schemas_factories_and_forms_are_patched_where_the_row_is_or_explained(tmp_path: Path) -> None:
+    """SQLModel ``model_validate``: the key goes into ``update=``; a ``from_*`` factory and a form / serializer
+    build the row elsewhere, so no keyword is added to their call (it would not be accepted): unfixable, with
+    what to change."""
+    root = tmp_path / "tree"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "models.py").write_text(
+        "from datetime import datetime\n"
+        "from django import forms\n"
+        "from django.db import models\n"
+        "from django.utils import timezone\n"
+        "from sqlmodel import Field, SQLModel\n\n"
+        "class HeroCreate(SQLModel):\n    name: str\n\n"
+        "class Hero(SQLModel, table=True):\n"
+        "    id: int | None = Field(default=None, primary_key=True)\n"
+        "    name: str\n"
+        "    created_at: datetime = Field(default_factory=datetime.utcnow)\n\n"
+        "    @classmethod\n    def from_name(cls, name):\n        return cls(name=name)\n\n"
+        "class Note(models.Model):\n"
+        "    text = models.TextField()\n"
+        "    created_at = models.DateTimeField(default=timezone.now)\n\n"
+        "class NoteForm(forms.ModelForm):\n    class Meta:\n        model = Note\n        fields = ['text']\n"
+    )
+    writer = root / "app" / "writes.py"
+    writer.write_text(
+        "from django.shortcuts import redirect\n"
+        "from app.models import Hero, HeroCreate, NoteForm\n\n"
+        "def create_hero(session, hero_in: HeroCreate):\n"
+        "    session.add(Hero.model_validate(hero_in))\n\n"
+        "def named(session, name):\n"
+        "    session.add(Hero.from_name(name))\n\n"
+        "def note(request):\n"
+        "    form = NoteForm(request.POST)\n"
+        "    form.save()\n"
+        "    return redirect('notes')\n"
+    )
+    result = CliRunner().invoke(cli, ["patch", str(root), "--apply"])
+    assert result.exit_code == 1, result.output  # 1: the factory and the form remain
+    patched = writer.read_text()
+    assert "Hero.model_validate(hero_in, update={\"created_at\": " in patched
+    assert "session.add(Hero.from_name(name))\n" in patched and "NoteForm(request.POST)\n" in patched
+    assert "Hero.from_name() builds the row in the model's factory" in result.output
+    assert "NoteForm saves a row of its Meta.model: set created_at on the instance" in result.output

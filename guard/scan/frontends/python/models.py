@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from guard.model import SchemaFact
+from guard.model import PROXY, SchemaFact
 from guard.scan.frontends.python.defaults import describe, is_now_callable, is_now_value, sql_now
 from guard.scan.frontends.python.names import Names, constant_str, keyword
 from guard.scan.frontends.python.schema import default_text, dotted_name
@@ -355,7 +355,7 @@ class _Reader:
         model, so the class stands for it (the model is its base), and with a literal ``Meta.fields`` its
         ``save`` sets at most those fields (a fact of its own, ``shop.forms.PostForm.save``)."""
         family = info.family or "python"
-        self._add(node.name, _Class(family=family), node.lineno, (info.model,))
+        self._add(node.name, _Class(family=family, naming=PROXY), node.lineno, (info.model,))
         if info.form_fields is not None:
             self.facts.append(
                 SchemaFact(

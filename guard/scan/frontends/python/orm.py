@@ -35,7 +35,7 @@ _SESSION_WORDS = ("session", "sess", "uow", "unit_of_work")
 _SESSION_NAMES = frozenset({"s", "db", "dbs", "tx"})
 _MAX_LABEL = 80
 #: Class methods that build a new instance from another object (SQLModel / pydantic): the fields are unknown.
-_VALIDATING_CONSTRUCTORS = frozenset({"model_validate", "from_orm", "parse_obj", "model_construct", "validate"})
+VALIDATING_CONSTRUCTORS = frozenset({"model_validate", "from_orm", "parse_obj", "model_construct", "validate"})
 #: Names generic code keeps a model class in (``self.model(**data)`` in a CRUD base, ``model_class(...)``): the
 #: call builds a new instance of a model guard cannot name.
 _MODEL_VARIABLES = frozenset({"model", "_model", "model_class", "model_cls", "_model_class", "klass", "cls"})
@@ -160,7 +160,7 @@ class Module:
         a parameter) is not a new instance: adding it back is an update."""
         if isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in _VALIDATING_CONSTRUCTORS:
+            if isinstance(func, ast.Attribute) and func.attr in VALIDATING_CONSTRUCTORS:
                 return self._validated(node, func, body)
             if isinstance(func, ast.Attribute) and func.attr.startswith("from_"):
                 # a factory of the class (``Post.from_json(payload)``): a new instance, with what the factory sets
