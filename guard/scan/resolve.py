@@ -141,9 +141,10 @@ class Resolver:
         """A write through an ORM model: the model gives the table and maps the attribute names the code used to
         columns; a Python-side default of the model counts like a database default, and Django's
         ``auto_now_add`` replaces whatever value the write passes."""
-        assert write.entity is not None
-        model = write.entity.split(":", 1)[-1].rsplit(".", 1)[-1]
-        entity = self.catalog.entity(write.entity)
+        key = write.entity
+        assert key is not None
+        model = key.split(":", 1)[-1].rsplit(".", 1)[-1]
+        entity = self.catalog.entity(key)
         if entity is not None and entity.name != model:  # a form / serializer standing for its Meta.model
             write = dataclasses.replace(write, entity=entity.key)
         if entity is None and write.table:
@@ -152,7 +153,7 @@ class Resolver:
             column = self.config.timestamp_column
             sets, value = supplies_timestamp(write, column, None)
             # table_known: a class the tree defines that maps no table is not a model (see not_a_model)
-            known = write.inferred or (write.entity_in_tree and self.catalog.entities.is_plain_class(write.entity))
+            known = write.inferred or (write.entity_in_tree and self.catalog.entities.is_plain_class(key))
             return ResolvedWrite(
                 write, None, column, sets, value, guarded=False, table_known=known, model=model, evidence=write.evidence
             )

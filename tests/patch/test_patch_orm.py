@@ -17,6 +17,15 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "patch" / "orm"
 WRITERS = ("app/orm_writes.py", "app/core_writes.py", "shop/views.py")
 
 
+def _package(tmp_path: Path, name: str, models: str) -> Path:
+    """A tree holding one package ``name`` with the given ``models.py``."""
+    root = tmp_path / "tree"
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text("")
+    (root / name / "models.py").write_text(models)
+    return root
+
+
 def _copy(tmp_path: Path) -> Path:
     root = tmp_path / "tree"
     shutil.copytree(FIXTURE / "tree", root)
@@ -80,13 +89,12 @@ def test_stale_file_is_refused(tmp_path: Path) -> None:
 def test_routed_manager_and_the_django_timezone_fallback(tmp_path: Path) -> None:
     """The create call around ``.using(...)`` gets the keyword; in a module that imports Django's ``timezone`` the
     flagged fallback is ``timezone.now()`` (importing ``datetime.timezone`` would shadow it)."""
-    root = tmp_path / "tree"
-    (root / "shop").mkdir(parents=True)
-    (root / "shop" / "__init__.py").write_text("")
-    (root / "shop" / "models.py").write_text(
+    root = _package(
+        tmp_path,
+        "shop",
         "from django.db import models\nfrom django.utils import timezone\n\n\n"
         "class Visit(models.Model):\n    path = models.CharField(max_length=200)\n"
-        "    created_at = models.DateTimeField(default=timezone.now)\n"
+        "    created_at = models.DateTimeField(default=timezone.now)\n",
     )
     views = root / "shop" / "views.py"
     views.write_text(
@@ -104,10 +112,9 @@ def test_rows_from_schemas_factories_and_forms_are_patched_where_the_row_is_or_e
     """SQLModel ``model_validate``: the key goes into ``update=``; a ``from_*`` factory and a form / serializer
     build the row elsewhere, so no keyword is added to their call (it would not be accepted): unfixable, with
     what to change."""
-    root = tmp_path / "tree"
-    (root / "app").mkdir(parents=True)
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "models.py").write_text(
+    root = _package(
+        tmp_path,
+        "app",
         "from datetime import datetime\n"
         "from django import forms\n"
         "from django.db import models\n"
@@ -122,7 +129,7 @@ def test_rows_from_schemas_factories_and_forms_are_patched_where_the_row_is_or_e
         "class Note(models.Model):\n"
         "    text = models.TextField()\n"
         "    created_at = models.DateTimeField(default=timezone.now)\n\n"
-        "class NoteForm(forms.ModelForm):\n    class Meta:\n        model = Note\n        fields = ['text']\n"
+        "class NoteForm(forms.ModelForm):\n    class Meta:\n        model = Note\n        fields = ['text']\n",
     )
     writer = root / "app" / "writes.py"
     writer.write_text(
