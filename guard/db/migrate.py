@@ -105,11 +105,31 @@ def offline_sql(
     with _translated_errors():
         if downgrade_from is not None:
             command.downgrade(config, f"{downgrade_from}:{revision}", sql=True)
-        elif start is not None:
-            command.upgrade(config, f"{start}:{revision}", sql=True)
         else:
-            command.upgrade(config, revision, sql=True)
+            for step in _guard_lineage_first(config, start, revision):
+                command.upgrade(config, step, sql=True)
     return buffer.getvalue()
+
+
+def _guard_lineage_first(config: Config, start: str | None, revision: str) -> list[str]:
+    """The ranges to print, guard's own lineage up to its head first (as :func:`upgrade` runs them online).
+
+    A project revision written under an older schema follows that schema's revision, so it is a sibling of the
+    newer schema revisions and Alembic may order it first; its guard statements need the newest schema's
+    functions. So, when the script starts at the beginning or inside guard's lineage: up to guard's head, then
+    from there to every head.
+    """
+    whole = f"{start}:{revision}" if start is not None else revision
+    heads = guard_heads()
+    if revision != "heads" or len(heads) != 1:
+        return [whole]
+    [head] = heads
+    if start == head or (start is not None and start not in guard_revisions()):
+        return [whole]
+    first = f"{start}:{head}" if start is not None else head
+    if set(ScriptDirectory.from_config(config).get_heads()) == {head}:
+        return [first]
+    return [first, f"{head}:heads"]
 
 
 def guarded_states(dsn: str) -> dict[str, GuardState]:

@@ -159,3 +159,25 @@ def test_the_constraint_name_rule_is_the_schemas(guard_dsn: str, table: str) -> 
             "SELECT guard.check_name(%s::regclass, 'created_at')", (relation.as_string(conn),)
         ).fetchall()
     assert ddl.check_name(table, "created_at") == expected
+
+
+def test_a_revision_written_under_an_older_schema_is_printed_after_guards_lineage(
+    project: Path, pg_dsn: str, postgres_server: PostgresServer
+) -> None:
+    """A protect revision that follows guard_0002 is a sibling of guard_0003; the script must still put guard's
+    lineage first (its triggers call 1.2's functions), as ``guard migrate`` does online."""
+    assert run("protect", "titan.jobs", "--mode", "audit").exit_code == 0
+    [path] = (project / "guard_migrations").glob("*.py")
+    path.write_text(path.read_text().replace("down_revision = 'guard_0003'", "down_revision = 'guard_0002'"))
+    printed = run("migrate", "--sql")
+    assert printed.exit_code == 0, printed.output
+    script = printed.output
+    assert script.index("Running upgrade guard_0002 -> guard_0003") < script.index("ADD CONSTRAINT \"jobs_created")
+    migrated = with_jobs(pg_dsn)
+    assert run("migrate", "--dsn", migrated).exit_code == 0
+    with postgres_server.fresh_database() as by_hand:
+        run_by_hand(with_jobs(by_hand), script)
+        assert same_guard(by_hand) == same_guard(migrated)
+        with psycopg.connect(by_hand) as conn:
+            versions = conn.execute("SELECT version_num FROM guard.alembic_version ORDER BY 1").fetchall()
+        assert ("guard_0003",) in versions and len(versions) == 2
