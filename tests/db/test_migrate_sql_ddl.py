@@ -45,6 +45,20 @@ def same_guard(dsn: str) -> list[tuple[str, str, str]]:
     return [(kind, name, text.replace("'00:01:00'", "'1 minute'")) for kind, name, text in snapshot(dsn)]
 
 
+def built_by_hand_as_by_migrate(
+    script: str, pg_dsn: str, postgres_server: PostgresServer, query: str
+) -> list[tuple[object, ...]]:
+    """``guard migrate`` on ``pg_dsn`` and ``script`` run by hand on a fresh database build the same guard;
+    returns ``query``'s rows on the database built by hand."""
+    migrated = with_jobs(pg_dsn)
+    assert run("migrate", "--dsn", migrated).exit_code == 0
+    with postgres_server.fresh_database() as by_hand:
+        run_by_hand(with_jobs(by_hand), script)
+        assert same_guard(by_hand) == same_guard(migrated)
+        with psycopg.connect(by_hand) as conn:
+            return conn.execute(query).fetchall()
+
+
 def run_by_hand(dsn: str, script: str) -> None:
     """What a DBA does with the printed script: psql -f, i.e. every statement in order, its BEGIN/COMMITs."""
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -83,14 +97,8 @@ def test_the_printed_script_is_the_ddl_and_builds_what_migrate_builds(
     # every guard statement is preceded by the lock timeout a DBA's session needs too
     assert script.index("SET LOCAL lock_timeout") < script.index(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
 
-    migrated = with_jobs(pg_dsn)
-    assert run("migrate", "--dsn", migrated).exit_code == 0
-    with postgres_server.fresh_database() as by_hand:
-        run_by_hand(with_jobs(by_hand), script)
-        assert same_guard(by_hand) == same_guard(migrated)
-        with psycopg.connect(by_hand) as conn:
-            assert conn.execute("SELECT mode FROM guard.protected_tables").fetchall() == [("enforce",)]
-            assert conn.execute("SELECT version_num FROM guard.alembic_version").fetchone() is not None
+    modes = built_by_hand_as_by_migrate(script, pg_dsn, postgres_server, "SELECT mode FROM guard.protected_tables")
+    assert modes == [("enforce",)]
 
 
 def test_from_the_database_revision_a_mode_change_is_written_in_full(project: Path, pg_dsn: str) -> None:
@@ -172,12 +180,7 @@ def test_a_revision_written_under_an_older_schema_is_printed_after_guards_lineag
     printed = run("migrate", "--sql")
     assert printed.exit_code == 0, printed.output
     script = printed.output
-    assert script.index("Running upgrade guard_0002 -> guard_0003") < script.index("ADD CONSTRAINT \"jobs_created")
-    migrated = with_jobs(pg_dsn)
-    assert run("migrate", "--dsn", migrated).exit_code == 0
-    with postgres_server.fresh_database() as by_hand:
-        run_by_hand(with_jobs(by_hand), script)
-        assert same_guard(by_hand) == same_guard(migrated)
-        with psycopg.connect(by_hand) as conn:
-            versions = conn.execute("SELECT version_num FROM guard.alembic_version ORDER BY 1").fetchall()
-        assert ("guard_0003",) in versions and len(versions) == 2
+    assert script.index("Running upgrade guard_0002 -> guard_0003") < script.index('ADD CONSTRAINT "jobs_created')
+    query = "SELECT version_num FROM guard.alembic_version ORDER BY 1"
+    versions = built_by_hand_as_by_migrate(script, pg_dsn, postgres_server, query)
+    assert ("guard_0003",) in versions and len(versions) == 2
