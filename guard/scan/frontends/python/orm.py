@@ -179,7 +179,9 @@ class Module:
             row.dynamic = row.dynamic or bool(node.args)  # positional fields: guard cannot name them
             return [Instance(node, path, row)]
         if isinstance(node, ast.Name):
-            values = body.assigned.get(node.id, [])
+            # what reaches the use: values bound before it (``form = PostForm()`` in the GET branch after the
+            # POST branch's save is another object)
+            values = [v for v in body.assigned.get(node.id, []) if getattr(v, "lineno", 0) <= node.lineno]
             found = [i for value in values for i in self.instances(value, body) if isinstance(value, ast.Call)]
             for instance in found:
                 for attribute, value in body.attributes.get(node.id, []):
