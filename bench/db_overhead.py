@@ -97,6 +97,8 @@ VARIANTS = [
     Variant("audit", False, _protect("audit")),
     Variant("naive row trigger", False, _naive),
     Variant("unguarded + pk", True, lambda conn, table: None),
+    # the omission guard alone (constraint, warehouse_ingested_at column): what the burst guard adds is on top
+    Variant("enforce + pk", True, _protect("enforce")),
     Variant("burst 1.1 + pk", True, _burst_1_1),
     Variant("burst guard + pk", True, _protect("enforce", business=True)),
 ]
@@ -196,7 +198,9 @@ def main() -> None:
     parser.add_argument("--single-rows", type=int, default=10_000, help="rows of the one-row-INSERT load")
     parser.add_argument("--phantom-rows", type=int, default=100_000, help="rows of the phantom (burst) load")
     parser.add_argument(
-        "--burst-only", action="store_true", help="only the tables with a primary key: unguarded, burst 1.1, current"
+        "--burst-only",
+        action="store_true",
+        help="only the tables with a primary key (unguarded, enforce, burst 1.1, current)",
     )
     args = parser.parse_args()
     variants = [v for v in VARIANTS if v.primary_key] if args.burst_only else VARIANTS
