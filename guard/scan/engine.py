@@ -9,6 +9,7 @@ process, so the result does not depend on how the files were split between worke
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import sys
 import time
@@ -221,15 +222,19 @@ def scan_files(
     if workers <= 1:
         _init_worker(str(root), by_language)
         results = []
-        for done, source in enumerate(files, start=1):
-            results.append(scan_file(source))
-            if progress:
-                progress(done, len(files))
+        gc.freeze()
+        try:
+            for done, source in enumerate(files, start=1):
+                results.append(scan_file(source))
+                if progress:
+                    progress(done, len(files))
+        finally:
+            gc.unfreeze()  # what was alive before the scan is collectable again (a library caller's garbage)
         return results
     by_path: dict[str, FileScan] = {}
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(str(root), by_language)
+        max_workers=workers, mp_context=context, initializer=_init_pool_worker, initargs=(str(root), by_language)
     ) as pool:
         count = max(workers * BATCHES_PER_WORKER, len(files) // FILES_PER_BATCH)
         futures = [pool.submit(_scan_batch, batch) for batch in _batches(files, count)]
@@ -281,6 +286,18 @@ def _init_worker(root: str, relpaths_by_language: dict[str, list[str]]) -> None:
     _READERS.clear()
     for frontend in FRONTENDS:
         _READERS[frontend.name] = frontend.reader(root, relpaths_by_language.get(frontend.name, []))
+
+
+def _init_pool_worker(root: str, relpaths_by_language: dict[str, list[str]]) -> None:
+    """A pool worker's set-up; then everything alive so far is frozen out of the garbage collector for good.
+
+    Parsing builds millions of short-lived AST nodes, so the collector runs thousands of times per worker, and
+    each full collection used to traverse every object inherited from the parent (imported modules, the
+    config) and the front-ends' module maps, none of which can become garbage before the worker exits. Freezing
+    them (``gc.freeze``, as the docs advise after a fork) cut ~6% of the CPU of a scan of small modules; it
+    changes nothing in what is found. The in-process path (``jobs=1``) freezes only for the scan's duration."""
+    _init_worker(root, relpaths_by_language)
+    gc.freeze()
 
 
 def _scan_batch(batch: list[SourceFile]) -> list[FileScan]:

@@ -21,6 +21,9 @@ BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+#: read size once a file turned out bigger than ``fstat`` said
+_CHUNK = 1 << 16
+
 _KINDS = (
     (stat.S_ISFIFO, "FIFO (named pipe)"),
     (stat.S_ISSOCK, "socket"),
@@ -52,20 +55,41 @@ def read_source(path: str, max_size: int | None = None) -> bytes:
         descriptor = os.open(path, flags)
     except OSError as exc:
         raise Unreadable("io-error", f"cannot read: {exc.strerror or exc}") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        try:
-            kind = special_kind(os.fstat(descriptor).st_mode)
-            if kind is not None:
-                raise Unreadable("skipped-special", f"is a {kind}, not a regular file; not read")
-            data = handle.read(-1 if max_size is None else max_size + 1)
-        except OSError as exc:
-            raise Unreadable("io-error", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(descriptor)
+        kind = special_kind(info.st_mode)
+        if kind is not None:
+            raise Unreadable("skipped-special", f"is a {kind}, not a regular file; not read")
+        data = _read_upto(descriptor, info.st_size, None if max_size is None else max_size + 1)
+    except OSError as exc:
+        raise Unreadable("io-error", f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(descriptor)
     if max_size is not None and len(data) > max_size:
         raise Unreadable(
             "skipped-large",
             f"grew past max_file_size ({max_size} bytes) after discovery; not scanned (re-run, or raise max_file_size)",
         )
     return data
+
+
+def _read_upto(descriptor: int, size: int, limit: int | None) -> bytes:
+    """Up to ``limit`` bytes (all if None) of an open file whose ``fstat`` said ``size``, until end of file.
+
+    Plain ``os.read`` sized from ``fstat`` instead of a buffered ``read(limit)``: that one allocates the whole
+    limit (``max_file_size`` + 1, megabytes) for every file before shrinking it, which cost more than the read
+    itself on a tree of small modules. A file that grew or shrank since ``fstat`` is still read to its end."""
+    chunks: list[bytes] = []
+    total = 0
+    want = size + 1  # one byte more than expected: a file that grew shows it without another round trip
+    while limit is None or total < limit:
+        chunk = os.read(descriptor, want if limit is None else min(want, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = _CHUNK
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def as_utf8(data: bytes) -> bytes:
