@@ -231,10 +231,12 @@ def trigger_statements(table: str, settings: GuardSettings, *, replacing: bool) 
 
 
 def _burst_row_trigger(table: str, s: GuardSettings, business_column: str) -> str:
-    """The burst guard's row trigger (schema 1.2): only rows whose business date is more than the margin from
-    their stamp reach PL/pgSQL and the tally (see triggers/guard--1.1--1.2.sql). The margin is a literal, as
-    ``guard.install_triggers`` writes it, computed here from the settings (:mod:`guard.db.intervals`), so this
-    text is the same offline; for settings in months or years, a call of ``guard.burst_margin`` instead."""
+    """The burst guard's row trigger (schema 1.3): only rows stamped no earlier than the margin before their
+    transaction began, whose business date is more than the margin from that stamp, reach PL/pgSQL and the tally
+    (see triggers/guard--1.2--1.3.sql: a backfill of history fails the first comparison and costs nothing more).
+    The margin is a literal, as ``guard.install_triggers`` writes it, computed here from the settings
+    (:mod:`guard.db.intervals`), so this text is the same offline; for settings in months or years, a call of
+    ``guard.burst_margin`` instead."""
     stamp, business = sql.Identifier(s.column), sql.Identifier(business_column)
     literal = margin_literal(s.window, s.min_span)
     margin = (
@@ -245,8 +247,9 @@ def _burst_row_trigger(table: str, s: GuardSettings, business_column: str) -> st
     return _text(
         sql.SQL(
             "CREATE OR REPLACE TRIGGER zz_guard_burst_row AFTER INSERT ON {target} FOR EACH ROW"
-            " WHEN (NEW.{business}::timestamptz < NEW.{stamp}::timestamptz - {margin}"
-            " OR NEW.{business}::timestamptz > NEW.{stamp}::timestamptz + {margin})"
+            " WHEN (NEW.{stamp}::timestamptz > pg_catalog.now() - {margin}"
+            " AND (NEW.{business}::timestamptz < NEW.{stamp}::timestamptz - {margin}"
+            " OR NEW.{business}::timestamptz > NEW.{stamp}::timestamptz + {margin}))"
             " EXECUTE FUNCTION guard.on_burst_row({column}, {business_name}, {mode}, {name})"
         ).format(
             target=_table(table),

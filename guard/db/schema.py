@@ -12,11 +12,11 @@ from alembic import op
 from pglast import ast, parse_sql
 
 #: Version of the SQL installed by the newest revision of the guard lineage.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 #: Version of the SQL the first revision installs (later versions are upgrade scripts on top of it).
 BASE_VERSION = "1.0"
 #: Every version, oldest first; each after the first is ``guard--<previous>--<version>.sql`` applied on top.
-VERSIONS = ("1.0", "1.1", "1.2")
+VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 
 
 def install_sql(version: str = BASE_VERSION) -> str:

@@ -12,6 +12,9 @@ from psycopg import sql
 
 from guard.db import migrate
 
+#: the newest revision of guard's own lineage (schema 1.3 at the time of writing)
+[GUARD_HEAD] = migrate.guard_heads()
+
 JOBS_DDL = """
 CREATE SCHEMA titan;
 CREATE TABLE titan.jobs (

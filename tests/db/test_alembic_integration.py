@@ -12,7 +12,7 @@ import pytest
 from guard.db.ddl import GuardState
 from guard.db.operations import GuardSetModeOp, GuardSettings, GuardTableOp, UnguardTableOp
 
-from .conftest import JOBS_DDL
+from .conftest import GUARD_HEAD, JOBS_DDL
 
 USER_REVISION = """
 from alembic import op
@@ -57,10 +57,9 @@ def test_guard_lineage_in_a_users_alembic_environment(tmp_path: Path, pg_dsn: st
     up = alembic(tmp_path, "upgrade", "heads")
     assert up.returncode == 0, up.stderr
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        # app_0001 follows guard_0001, so guard's later revisions (guard_0002: schema 1.1, guard_0003: 1.2) are a
-        # second head.
+        # app_0001 follows guard_0001, so guard's later revisions (schema 1.1 and on) are a second head.
         heads = conn.execute("SELECT version_num FROM public.alembic_version ORDER BY 1").fetchall()
-        assert heads == [("app_0001",), ("guard_0003",)]
+        assert heads == [("app_0001",), (GUARD_HEAD,)]
         assert conn.execute("SELECT table_name, mode FROM guard.protected_tables").fetchall() == [
             ("titan.jobs", "quarantine")
         ]

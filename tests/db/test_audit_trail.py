@@ -13,7 +13,7 @@ from psycopg.conninfo import make_conninfo
 from guard.db import migrate
 
 from .conftest import Session, protect
-from .test_burst_and_bypass import INCIDENT_ROWS, replay_with_insert_select, stored_new_rows
+from .test_burst_and_bypass import INCIDENT_ROWS, INCIDENT_SELECT, replay_with_insert_select, stored_new_rows
 from .test_migrations_cli import snapshot
 
 
@@ -107,9 +107,7 @@ def test_a_definer_loader_does_not_lend_its_owners_bypass(
     session.conn.execute(
         "CREATE FUNCTION public.loader() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN"
         " PERFORM set_config('guard.bypass', 'nightly replay', true);"
-        " INSERT INTO titan.jobs (id, created_at, scheduled_at, amount)"
-        " SELECT g, timestamptz '2026-04-03 04:07:00+00' + (g % 50) * interval '1 second',"
-        " date '2020-01-01' + (g % 2300), 100 FROM generate_series(2, 10462) g; END $$"
+        f" INSERT INTO titan.jobs (id, created_at, scheduled_at, amount) {INCIDENT_SELECT}; END $$"
     )
     outsider = make_role()
     member = make_role("guard_bypass")

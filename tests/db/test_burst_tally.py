@@ -1,4 +1,5 @@
-"""Schema 1.2's burst guard: only rows whose business date is far from their stamp reach PL/pgSQL and the tally.
+"""The burst guard since schema 1.2: only rows whose business date is far from their stamp reach PL/pgSQL and the
+tally; since 1.3, only if they were stamped no earlier than the margin before their write.
 
 These pin what that costs nothing for (clean backfills and clean fresh ingests never call the row function), what
 it narrows (rows of a burst near their own stamp are not counted; `guard detect` still sees the whole burst), that
@@ -23,7 +24,7 @@ from guard.cli import cli
 from guard.db import ddl, migrate
 from guard.db.intervals import margin_literal
 
-from .conftest import Session, protect
+from .conftest import GUARD_HEAD, Session, protect
 from .test_burst_and_bypass import INCIDENT_COUNTED, INCIDENT_ROWS, replay_with_insert_select, stored_new_rows
 from .test_migrations_cli import snapshot
 
@@ -139,7 +140,8 @@ def test_burst_rows_near_their_stamp_are_left_to_detect(session: Session, jobs_d
         )
         == 0
     )
-    # the same rows stamped a year ago, business dates far from that stamp... and the near ones: detect sees all
+    # the same rows stamped a year and a half before their write (schema 1.3): not checked at write time at all;
+    # detect reads the stored rows whatever their stamp and sees the whole burst, near rows included
     session.conn.execute("DELETE FROM guard.quarantine")
     session.conn.execute("SELECT guard.set_mode('titan.jobs', 'audit', 'quarantine')")
     session.conn.execute(
@@ -147,8 +149,7 @@ def test_burst_rows_near_their_stamp_are_left_to_detect(session: Session, jobs_d
         " SELECT g, timestamptz '2025-06-01 10:00+00' + (g % 50) * interval '1 second',"
         " date '2025-06-01' - (g % 2300), 100 FROM generate_series(100002, 110462) g"
     )
-    logged = session.scalar("SELECT row_count FROM guard.violations WHERE rule = 'burst'")
-    assert logged < INCIDENT_ROWS  # counted: the far rows only
+    assert session.scalar("SELECT count(*) FROM guard.violations WHERE rule = 'burst'") == 0
     config = tmp_path / "guard.toml"
     config.write_text('[tables."titan.jobs"]\nbusiness_column = "scheduled_at"\n')
     result = CliRunner().invoke(
@@ -158,6 +159,30 @@ def test_burst_rows_near_their_stamp_are_left_to_detect(session: Session, jobs_d
     (scan,) = json.loads(result.stdout)["tables"]
     found = {burst["window_start"]: burst["rows"] for burst in scan["bursts"]}
     assert found["2025-06-01T10:00:00Z"] == INCIDENT_ROWS  # every stored row of the burst, near ones included
+
+
+def test_a_burst_stamped_long_before_its_write_costs_nothing_and_is_left_to_detect(session: Session) -> None:
+    """The horizon (schema 1.3): a row stamped more than the margin before its transaction began is not a phantom
+    stamp of this write (those come from the write's own clock), so the row trigger's first comparison stops it.
+    A writer that stamps history with one old constant is therefore stored, even in enforce mode; detect finds it
+    (previous test). Rows stamped within the margin before the write, or after it, are still checked."""
+    protect(session, "enforce")
+    session.conn.execute("SET track_functions = 'pl'")
+    with session.conn.transaction():
+        session.conn.execute(
+            "INSERT INTO titan.jobs (id, created_at, scheduled_at)"
+            " SELECT g, now() - interval '91 days' + (g % 50) * interval '1 second', date '2020-01-01' + g % 2000"
+            " FROM generate_series(2, 1001) g"
+        )
+        assert row_function_calls(session) == 0
+    assert stored_new_rows(session) == 1000
+    for stamp in ("now() - interval '89 days'", "now() + interval '1 day'", "clock_timestamp()"):
+        with pytest.raises(psycopg.Error) as caught:
+            session.conn.execute(
+                f"INSERT INTO titan.jobs (id, created_at, scheduled_at) SELECT g, {stamp}, date '2020-01-01' + g"
+                " FROM generate_series(5000, 5999) g"
+            )
+        assert caught.value.sqlstate == "GD002", stamp
 
 
 def test_migrations_and_the_schema_build_the_same_burst_triggers(session: Session) -> None:
@@ -369,6 +394,50 @@ def test_schema_1_1_upgrades_to_1_2_and_back(pg_dsn: str) -> None:
     assert snapshot(pg_dsn) == before
 
 
+def test_schema_1_2_moves_to_1_3_and_back_exactly(pg_dsn: str) -> None:
+    """A 1.2 database with a burst-guarded table gets 1.3's row trigger (the horizon) and gives 1.2's back exactly."""
+    old_stamp_burst = (
+        "INSERT INTO titan.jobs (id, created_at, scheduled_at, amount) SELECT g, now() - interval '1 year',"
+        " date '2020-01-01' + g, 1 FROM generate_series(%s::int, %s::int) g"
+    )
+
+    def row_trigger(s: Session) -> str:
+        return str(
+            s.scalar(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger"
+                " WHERE tgrelid = 'titan.jobs'::regclass AND tgname = 'zz_guard_burst_row'"
+            )
+        )
+
+    migrate.upgrade(pg_dsn, "guard_0003")
+    before = snapshot(pg_dsn)
+    s = Session(pg_dsn)
+    try:
+        s.conn.execute(
+            "CREATE SCHEMA titan; CREATE TABLE titan.jobs (id bigint PRIMARY KEY,"
+            " created_at timestamptz NOT NULL DEFAULT now(), scheduled_at date NOT NULL, amount numeric)"
+        )
+        protect(s, "quarantine")
+        under_1_2 = row_trigger(s)
+        assert "now()" not in under_1_2
+        s.conn.execute(old_stamp_burst, (2, 301))  # 1.2 checks every stamp: a burst, diverted
+        assert s.scalar("SELECT count(*) FROM guard.quarantine WHERE rule = 'burst'") == 300
+        migrate.upgrade(pg_dsn, "guard_0004")
+        assert "(new.created_at > (now() - " in row_trigger(s).lower()
+        s.conn.execute(old_stamp_burst, (20002, 20301))  # 1.3: stamped a year before the write, not checked
+        assert s.scalar("SELECT count(*) FROM titan.jobs") == 300
+        replay_with_insert_select(s)  # stamped at the write: diverted as before
+        assert s.scalar("SELECT count(*) FROM guard.quarantine WHERE rule = 'burst'") == 300 + INCIDENT_COUNTED
+        migrate.downgrade(pg_dsn, "guard_0003")
+        assert row_trigger(s) == under_1_2
+        s.conn.execute("SELECT guard.unprotect_table('titan.jobs')")
+        s.conn.execute("DROP SCHEMA titan CASCADE")
+        s.conn.execute("TRUNCATE guard.quarantine, guard.violations, guard.quarantined_rows")
+    finally:
+        s.close()
+    assert snapshot(pg_dsn) == before
+
+
 def test_a_revision_written_under_1_1_migrates_a_new_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_dsn: str
 ) -> None:
@@ -378,7 +447,7 @@ def test_a_revision_written_under_1_1_migrates_a_new_database(
     (tmp_path / "guard.toml").write_text('[tables."titan.jobs"]\nbusiness_column = "scheduled_at"\n')
     assert CliRunner().invoke(cli, ["protect", "titan.jobs", "--mode", "enforce"]).exit_code == 0
     [path] = (tmp_path / "guard_migrations").glob("*.py")
-    path.write_text(path.read_text().replace("down_revision = 'guard_0003'", "down_revision = 'guard_0002'"))
+    path.write_text(path.read_text().replace(f"down_revision = '{GUARD_HEAD}'", "down_revision = 'guard_0002'"))
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(
             "CREATE SCHEMA titan; CREATE TABLE titan.jobs (id bigint PRIMARY KEY,"

@@ -16,7 +16,7 @@ from guard.db import ddl
 from guard.db.operations import GuardTableOp
 from guard.testing import PostgresServer
 
-from .conftest import JOBS_DDL
+from .conftest import GUARD_HEAD, JOBS_DDL
 from .test_migrations_cli import run, snapshot
 
 
@@ -88,9 +88,9 @@ def test_the_printed_script_is_the_ddl_and_builds_what_migrate_builds(
     ):
         assert statement in script, statement
     assert ") NOT VALID;" in script
-    # guard's operations print their DDL; only the schema upgrade to 1.2 (guard_0003) re-installs the burst triggers
-    # of tables already guarded before it, through a call, since which tables those are is known only at run time
-    operations = script[script.index("guard_0003 -> ") :]
+    # guard's operations print their DDL; only guard's schema upgrades (1.2, 1.3) re-install the burst triggers of
+    # tables already guarded before them, through a call, since which tables those are is known only at run time
+    operations = script[script.index(f"{GUARD_HEAD} -> ") :]
     for hidden in ("protect_table(", "set_mode(", "install_triggers(", "validate_table("):
         hidden = f"SELECT guard.{hidden}"
         assert hidden not in operations
@@ -172,15 +172,15 @@ def test_the_constraint_name_rule_is_the_schemas(guard_dsn: str, table: str) -> 
 def test_a_revision_written_under_an_older_schema_is_printed_after_guards_lineage(
     project: Path, pg_dsn: str, postgres_server: PostgresServer
 ) -> None:
-    """A protect revision that follows guard_0002 is a sibling of guard_0003; the script must still put guard's
-    lineage first (its triggers call 1.2's functions), as ``guard migrate`` does online."""
+    """A protect revision that follows guard_0002 is a sibling of guard's later revisions; the script must still put
+    guard's lineage first (its triggers call 1.2's functions), as ``guard migrate`` does online."""
     assert run("protect", "titan.jobs", "--mode", "audit").exit_code == 0
     [path] = (project / "guard_migrations").glob("*.py")
-    path.write_text(path.read_text().replace("down_revision = 'guard_0003'", "down_revision = 'guard_0002'"))
+    path.write_text(path.read_text().replace(f"down_revision = '{GUARD_HEAD}'", "down_revision = 'guard_0002'"))
     printed = run("migrate", "--sql")
     assert printed.exit_code == 0, printed.output
     script = printed.output
     assert script.index("Running upgrade guard_0002 -> guard_0003") < script.index('ADD CONSTRAINT "jobs_created')
     query = "SELECT version_num FROM guard.alembic_version ORDER BY 1"
     versions = built_by_hand_as_by_migrate(script, pg_dsn, postgres_server, query)
-    assert ("guard_0003",) in versions and len(versions) == 2
+    assert (GUARD_HEAD,) in versions and len(versions) == 2

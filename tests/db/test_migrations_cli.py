@@ -16,7 +16,7 @@ from guard.db import migrate
 from guard.db.locks import LockPolicy
 from guard.errors import GuardError
 
-from .conftest import JOBS_DDL
+from .conftest import GUARD_HEAD, JOBS_DDL
 
 CATALOG_SNAPSHOT = """
 SELECT 'function', p.oid::regprocedure::text, pg_get_functiondef(p.oid) || p.proowner::regrole::text
@@ -74,7 +74,7 @@ def test_protect_writes_a_reviewable_revision(project: Path) -> None:
     assert result.exit_code == 0, result.output
     [path] = (project / "guard_migrations").glob("*.py")
     text = path.read_text()
-    assert "down_revision = 'guard_0003'" in text
+    assert f"down_revision = '{GUARD_HEAD}'" in text
     assert (
         "op.guard_table(\n        'titan.jobs',\n        column='created_at',\n        business_column='scheduled_at'"
         in text
