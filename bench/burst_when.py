@@ -9,7 +9,7 @@ triggers, interleaved round by round:
 
 * ``no trigger``: the baseline of the same run;
 * ``WHEN false``: an AFTER ROW trigger whose condition is constant false: what merely having the trigger costs;
-* ``burst pair (1.2)``: guard's own burst triggers exactly as migrations create them (``guard.db.ddl``), without
+* ``burst pair``: guard's own burst triggers exactly as migrations create them (``guard.db.ddl``), without
   the omission guard's constraint, so the ratio is the burst guard's share alone;
 * ``WHEN by days``: a candidate, not shipped: the same filter at day granularity
   (``abs(created_at::date - business_date) > days``), one time-zone conversion per row instead of two casts.

@@ -5,8 +5,9 @@
 Uses GUARD_TEST_DSN if set, else starts a throwaway local PostgreSQL (guard.testing.start_postgres).
 ``--shape narrow`` (the default) is a four-column table of fixed-width values (id, created_at, a ``date`` business
 column, an int): the worst case for every per-row cost, since each row is cheap to store. ``--shape jobs`` is the
-incident's own table, ``titan.jobs`` of examples/titan (text, numeric, a ``timestamptz`` business column, a unique
-key besides the primary key), loaded with six years of jobs three minutes apart.
+incident's own table, the columns of ``titan.jobs`` in examples/titan in their order (text, numeric, a
+``timestamptz`` business column, a unique key besides the primary key; ids given, not drawn from a sequence),
+loaded with six years of jobs three minutes apart.
 Loads ``--rows`` rows with explicit, varied created_at (clean rows: what a fixed writer sends) via
 INSERT ... SELECT, via COPY FROM STDIN, and ``--single-rows`` one-row INSERTs, into: the unguarded table, the
 table guarded in each mode (omission guard), the naive peer (a plpgsql BEFORE INSERT row trigger that runs
@@ -115,8 +116,8 @@ def _jobs_row(i: int) -> tuple[object, ...]:
 
 JOBS = Shape(
     columns="id bigint {pk}, st_id bigint UNIQUE NOT NULL, customer_name text, job_status text NOT NULL,"
-    " lead_source text, invoice_total numeric(12, 2) NOT NULL DEFAULT 0, created_at timestamptz NOT NULL"
-    " DEFAULT now(), scheduled_at timestamptz",
+    " lead_source text, invoice_total numeric(12, 2) NOT NULL DEFAULT 0, scheduled_at timestamptz,"
+    " created_at timestamptz NOT NULL DEFAULT now()",
     business="scheduled_at",
     names="id, st_id, customer_name, job_status, lead_source, invoice_total, created_at, scheduled_at",
     historical=_jobs_select("timestamptz '2019-01-01' + g * interval '3 minutes'", "s + interval '2 days'"),

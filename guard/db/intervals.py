@@ -1,11 +1,11 @@
 """The burst guard's margin, computed in Python from the interval text of a table's settings.
 
-The row trigger of the burst guard (schema 1.2) fires only for rows whose business date is more than a margin,
-``(min_span - window) / 2``, from their stamp. ``guard.install_triggers`` writes that margin into the trigger's
-``WHEN`` clause as a literal computed by ``guard.burst_margin()``; a migration renders its DDL in Python
-(:mod:`guard.db.ddl`), offline too, so it needs the same number without a database. A literal matters: a call
-of ``guard.burst_margin()`` in the ``WHEN`` clause is correct but is folded again for every statement, which
-costs a one-row INSERT about 0.3 ms.
+The row trigger of the burst guard (schema 1.2 on) fires only for rows whose business date is more than a margin,
+``(min_span - window) / 2``, from their stamp (and, since 1.3, stamped after ``now()`` minus that margin).
+``guard.install_triggers`` writes that margin into the trigger's ``WHEN`` clause as a literal computed by
+``guard.burst_margin()``; a migration renders its DDL in Python (:mod:`guard.db.ddl`), offline too, so it needs
+the same number without a database. A literal matters: a call of ``guard.burst_margin()`` in the ``WHEN`` clause
+is correct but is folded again for every statement, which costs a one-row INSERT about 0.3 ms.
 
 Only interval text without months or years is read here (what ``guard protect`` writes: ``'1 minute'``,
 ``'180 days'``, and PostgreSQL's own output of such intervals: ``'00:01:00'``, ``'3 days 04:05:06.5'``). A month

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 #: Triggers a healthy guarded table has. Enforce mode needs none for omissions: its CHECK constraint rejects.
 OMISSION_TRIGGERS = ("zz_guard_omitted_timestamp", "zz_guard_report")
-#: The burst guard (schema 1.2): a row trigger that tallies rows whose business date is far from their stamp,
-#: and the statement trigger that checks the tally. Either one missing or disabled turns the check off.
+#: The burst guard (schema 1.2 on): a row trigger that tallies rows stamped near their write whose business date
+#: is far from their stamp, and the statement trigger that checks the tally. Either one missing or disabled turns
+#: the check off.
 BURST_TRIGGERS = ("zz_guard_burst_row", "zz_guard_burst")
 
 # One statement for the whole report (not one per table): the registry, the counts, and per table its
