@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -358,6 +359,29 @@ def test_partitioned_table_tallies_every_partition(session: Session) -> None:
     assert session.scalar("SELECT count(*) FROM titan.parts") == 301
 
 
+@contextmanager
+def quarantined_jobs_at(pg_dsn: str, revision: str) -> Iterator[Session]:
+    """A database at ``revision`` with titan.jobs (a ``date`` business column) guarded in quarantine mode. On a
+    clean exit the table, its guard and guard's records go, and the catalog must be exactly what ``revision``
+    alone built: whatever the body upgraded and downgraded in between came back whole."""
+    migrate.upgrade(pg_dsn, revision)
+    before = snapshot(pg_dsn)
+    s = Session(pg_dsn)
+    try:
+        s.conn.execute(
+            "CREATE SCHEMA titan; CREATE TABLE titan.jobs (id bigint PRIMARY KEY,"
+            " created_at timestamptz NOT NULL DEFAULT now(), scheduled_at date NOT NULL, amount numeric)"
+        )
+        protect(s, "quarantine")
+        yield s
+        s.conn.execute("SELECT guard.unprotect_table('titan.jobs')")
+        s.conn.execute("DROP SCHEMA titan CASCADE")
+        s.conn.execute("TRUNCATE guard.quarantine, guard.violations, guard.quarantined_rows")
+    finally:
+        s.close()
+    assert snapshot(pg_dsn) == before
+
+
 def test_schema_1_1_upgrades_to_1_2_and_back(pg_dsn: str) -> None:
     """A 1.1 database with a burst-guarded table moves to 1.2 (the trigger pair) and back to 1.1 exactly."""
 
@@ -367,15 +391,7 @@ def test_schema_1_1_upgrades_to_1_2_and_back(pg_dsn: str) -> None:
             " WHERE tgrelid = 'titan.jobs'::regclass AND tgname LIKE 'zz_guard_burst%' ORDER BY 1"
         ).fetchall()
 
-    migrate.upgrade(pg_dsn, "guard_0002")
-    before = snapshot(pg_dsn)
-    s = Session(pg_dsn)
-    try:
-        s.conn.execute(
-            "CREATE SCHEMA titan; CREATE TABLE titan.jobs (id bigint PRIMARY KEY,"
-            " created_at timestamptz NOT NULL DEFAULT now(), scheduled_at date NOT NULL, amount numeric)"
-        )
-        protect(s, "quarantine")
+    with quarantined_jobs_at(pg_dsn, "guard_0002") as s:
         assert burst_triggers(s) == [("zz_guard_burst", True)]  # 1.1: a transition table
         migrate.upgrade(pg_dsn, "guard_0003")
         assert burst_triggers(s) == [("zz_guard_burst", False), ("zz_guard_burst_row", False)]
@@ -386,12 +402,6 @@ def test_schema_1_1_upgrades_to_1_2_and_back(pg_dsn: str) -> None:
         s.conn.execute("TRUNCATE titan.jobs, guard.quarantine")
         replay_with_insert_select(s)  # 1.1's guard is back and diverts every row of the burst
         assert s.scalar("SELECT count(*) FROM guard.quarantine WHERE rule = 'burst'") == INCIDENT_ROWS
-        s.conn.execute("SELECT guard.unprotect_table('titan.jobs')")
-        s.conn.execute("DROP SCHEMA titan CASCADE")
-        s.conn.execute("TRUNCATE guard.quarantine, guard.violations, guard.quarantined_rows")
-    finally:
-        s.close()
-    assert snapshot(pg_dsn) == before
 
 
 def test_schema_1_2_moves_to_1_3_and_back_exactly(pg_dsn: str) -> None:
@@ -409,15 +419,7 @@ def test_schema_1_2_moves_to_1_3_and_back_exactly(pg_dsn: str) -> None:
             )
         )
 
-    migrate.upgrade(pg_dsn, "guard_0003")
-    before = snapshot(pg_dsn)
-    s = Session(pg_dsn)
-    try:
-        s.conn.execute(
-            "CREATE SCHEMA titan; CREATE TABLE titan.jobs (id bigint PRIMARY KEY,"
-            " created_at timestamptz NOT NULL DEFAULT now(), scheduled_at date NOT NULL, amount numeric)"
-        )
-        protect(s, "quarantine")
+    with quarantined_jobs_at(pg_dsn, "guard_0003") as s:
         under_1_2 = row_trigger(s)
         assert "now()" not in under_1_2
         s.conn.execute(old_stamp_burst, (2, 301))  # 1.2 checks every stamp: a burst, diverted
@@ -430,12 +432,6 @@ def test_schema_1_2_moves_to_1_3_and_back_exactly(pg_dsn: str) -> None:
         assert s.scalar("SELECT count(*) FROM guard.quarantine WHERE rule = 'burst'") == 300 + INCIDENT_COUNTED
         migrate.downgrade(pg_dsn, "guard_0003")
         assert row_trigger(s) == under_1_2
-        s.conn.execute("SELECT guard.unprotect_table('titan.jobs')")
-        s.conn.execute("DROP SCHEMA titan CASCADE")
-        s.conn.execute("TRUNCATE guard.quarantine, guard.violations, guard.quarantined_rows")
-    finally:
-        s.close()
-    assert snapshot(pg_dsn) == before
 
 
 def test_a_revision_written_under_1_1_migrates_a_new_database(
