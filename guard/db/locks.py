@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from alembic.operations import Operations
 from psycopg import sql
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from guard.errors import GuardError
@@ -58,14 +60,29 @@ def execute_politely(operations: Operations, table: str, statements: list[str]) 
     if context.as_sql:
         context.impl.static_output("".join(f"{line};\n" for line in [policy.set_timeout_sql(), *statements]))
         return
-    connection = operations.get_bind()
+
+    def run(connection: Connection) -> None:
+        for statement in statements:
+            PROGRESS.info("%s: %s", table, statement)
+            connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
+
+    retry_on_lock_timeout(operations.get_bind(), policy, table, run)
+
+
+def retry_on_lock_timeout(
+    connection: Connection, policy: LockPolicy, what: str, run: Callable[[Connection], object]
+) -> None:
+    """Call ``run`` in a savepoint under the policy's ``lock_timeout``; on a lock timeout undo the try as a whole,
+    wait (doubling the pause each time) and try again; after the last try stop with what to do.
+
+    Shared by guard's operations on one table and by guard's schema scripts, whose upgrades re-create the triggers
+    of every guarded table (each a SHARE ROW EXCLUSIVE lock that would otherwise queue behind a long write and
+    hold every later writer of that table behind it)."""
     for attempt in range(1, policy.tries + 1):
         savepoint = connection.begin_nested()
         try:
             connection.exec_driver_sql(policy.set_timeout_sql())
-            for statement in statements:
-                PROGRESS.info("%s: %s", table, statement)
-                connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
+            run(connection)
         except DBAPIError as exc:
             savepoint.rollback()
             if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
@@ -74,13 +91,13 @@ def execute_politely(operations: Operations, table: str, statements: list[str]) 
                 pause = policy.backoff_seconds * 2 ** (attempt - 1)
                 PROGRESS.info(
                     "%s: waiting for a lock (another session holds it); try %d of %d failed after %gs, next in %gs",
-                    table, attempt, policy.tries, policy.timeout_seconds, pause,
+                    what, attempt, policy.tries, policy.timeout_seconds, pause,
                 )  # fmt: skip
                 time.sleep(pause)
             continue
         savepoint.commit()
         return
     raise GuardError(
-        f"could not get a lock on {table} after {policy.tries} tries of {policy.timeout_seconds:g}s: "
+        f"could not get a lock on {what} after {policy.tries} tries of {policy.timeout_seconds:g}s: "
         "another session holds it; retry later or raise --lock-timeout"
     )

@@ -11,6 +11,8 @@ from importlib import resources
 from alembic import op
 from pglast import ast, parse_sql
 
+from guard.db.locks import LockPolicy, retry_on_lock_timeout
+
 #: Version of the SQL installed by the newest revision of the guard lineage.
 SCHEMA_VERSION = "1.3"
 #: Version of the SQL the first revision installs (later versions are upgrade scripts on top of it).
@@ -109,10 +111,19 @@ def run_script(script: str) -> None:
 
     Bypasses SQLAlchemy's ``text()`` on purpose: the script holds ``:=`` and ``%`` (plpgsql, ``format``)
     that bind-parameter processing would mangle, and several statements that only the simple query
-    protocol (no parameters) accepts in one call.
+    protocol (no parameters) accepts in one call. Upgrades re-create the triggers of guarded tables, so the
+    script runs under the lock policy of ``guard migrate`` (``--lock-timeout``, ``--lock-tries``), as a whole:
+    a try that times out waiting for a table is undone entirely before the next. Offline the ``SET LOCAL
+    lock_timeout`` is printed first.
     """
     context = op.get_context()
+    policy = LockPolicy.from_options(context.opts)
     if context.as_sql:
-        context.impl.static_output(script.strip() + "\n")
+        context.impl.static_output(f"{policy.set_timeout_sql()};\n{script.strip()}\n")
         return
-    op.get_bind().exec_driver_sql(script, execution_options={"no_parameters": True})
+    retry_on_lock_timeout(
+        op.get_bind(),
+        policy,
+        "a guarded table (guard's schema upgrade re-creates its triggers)",
+        lambda connection: connection.exec_driver_sql(script, execution_options={"no_parameters": True}),
+    )

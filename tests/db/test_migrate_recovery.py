@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from guard.cli import cli
 from guard.db import migrate
 
-from .conftest import JOBS_DDL
+from .conftest import GUARD_HEAD, JOBS_DDL
 
 GUARD = [sys.executable, "-c", "from guard.cli import main; main()"]
 
@@ -161,3 +161,39 @@ def _wait_for_lock_wait(dsn: str) -> None:
                 return
             time.sleep(0.1)
     raise AssertionError("guard migrate never waited for the lock")
+
+
+def test_a_schema_upgrade_waits_for_a_guarded_table_only_as_long_as_the_lock_policy_allows(
+    project: Path, pg_dsn: str
+) -> None:
+    """Upgrading guard's schema re-creates the triggers of every guarded table. Behind an open write on one of them
+    it gives up after the lock policy's tries (so writers arriving meanwhile wait a try, not the whole write),
+    leaves the schema where it was, and a plain re-run after the write finishes the upgrade."""
+
+    def row_trigger() -> str:
+        with psycopg.connect(pg_dsn) as conn:
+            row = conn.execute(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'zz_guard_burst_row'"
+            ).fetchone()
+        assert row is not None
+        return str(row[0])
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(JOBS_DDL)
+    migrate.upgrade(pg_dsn, "guard_0003")
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("SELECT guard.protect_table('titan.jobs', 'created_at', 'enforce', 'scheduled_at')")
+    before = row_trigger()
+    with psycopg.connect(pg_dsn) as writer:
+        writer.execute("INSERT INTO titan.jobs VALUES (1, '2021-05-01 10:00+00', '2021-05-03', 100)")
+        started = time.monotonic()
+        blocked = run("migrate", "--dsn", pg_dsn, "--lock-timeout", "200ms", "--lock-tries", "3")
+        elapsed = time.monotonic() - started
+    assert blocked.exit_code == 2, blocked.output
+    assert "could not get a lock on a guarded table (guard's schema upgrade re-creates its triggers)" in blocked.output
+    assert "after 3 tries of 0.2s" in blocked.output and "Traceback" not in blocked.output
+    assert elapsed < 15
+    assert migrate.current_revisions(pg_dsn) == ["guard_0003"] and row_trigger() == before
+    rerun = run("migrate", "--dsn", pg_dsn)
+    assert rerun.exit_code == 0, rerun.output
+    assert migrate.current_revisions(pg_dsn) == [GUARD_HEAD] and "now()" in row_trigger()
