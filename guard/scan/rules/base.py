@@ -46,6 +46,18 @@ class RuleContext:
         table_cfg = self.config.table(table) if table else None
         return table_cfg.why if table_cfg and table_cfg.why else fallback
 
+    def table_finding(self, code: str, resolved: ResolvedWrite, message: str, fixable: bool) -> Finding:
+        """A finding about the write's own table, ranked by that table: its configured severity and reason, else
+        the rank of the write's evidence. One place, so every rule that judges a known table ranks it the same."""
+        return finding(
+            code,
+            resolved,
+            severity=self.severity_for(resolved.table, resolved.evidence),
+            message=message,
+            why=self.why_for(resolved.table),
+            fixable=fixable,
+        )
+
 
 class Rule(Protocol):
     """What the engine, the reports, the suppressions and the patcher know about a rule."""

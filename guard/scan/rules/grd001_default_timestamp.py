@@ -66,12 +66,10 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         message = base.describe_omission(resolved) + ORM_MESSAGES[resolved.default_kind].format(
             default=resolved.default or "?", name=base.timestamp_name(resolved), side=side
         )
-    return base.finding(
+    return ctx.table_finding(
         CODE,
         resolved,
-        severity=ctx.severity_for(resolved.table, resolved.evidence),
-        message=message,
-        why=ctx.why_for(resolved.table),
+        message,
         fixable=FIXABLE and not write.dynamic and not write.best_effort and resolved.default_kind not in OVERWRITES,
     )
 

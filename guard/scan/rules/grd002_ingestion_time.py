@@ -32,14 +32,7 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         value=resolved.timestamp_value,
         business=table_cfg.business_column,
     )
-    return base.finding(
-        CODE,
-        resolved,
-        severity=ctx.severity_for(resolved.table, resolved.evidence),
-        message=message,
-        why=ctx.why_for(resolved.table),
-        fixable=FIXABLE,
-    )
+    return ctx.table_finding(CODE, resolved, message, fixable=FIXABLE)
 
 
 RULE = base.RuleModule(

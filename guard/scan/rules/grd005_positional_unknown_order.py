@@ -32,14 +32,7 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         return None
     width = f" ({write.values_width} values per row)" if write.values_width else ""
     message = MESSAGE.format(statement=base.kind_label(write), column=resolved.timestamp_column, width=width)
-    return base.finding(
-        CODE,
-        resolved,
-        severity=ctx.severity_for(resolved.table, resolved.evidence),
-        message=message,
-        why=ctx.why_for(resolved.table),
-        fixable=FIXABLE,
-    )
+    return ctx.table_finding(CODE, resolved, message, fixable=FIXABLE)
 
 
 RULE = base.RuleModule(

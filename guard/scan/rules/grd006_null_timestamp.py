@@ -31,13 +31,8 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
     if not is_null(resolved.timestamp_value):
         return None
     placeholder = " (the `guard: review` placeholder guard patch left)" if REVIEW_MARKER in resolved.write.sql else ""
-    return base.finding(
-        CODE,
-        resolved,
-        severity=ctx.severity_for(resolved.table, resolved.evidence),
-        message=MESSAGE.format(column=resolved.timestamp_column, placeholder=placeholder),
-        why=ctx.why_for(resolved.table),
-        fixable=FIXABLE,
+    return ctx.table_finding(
+        CODE, resolved, MESSAGE.format(column=resolved.timestamp_column, placeholder=placeholder), fixable=FIXABLE
     )
 
 

@@ -46,12 +46,10 @@ def check(resolved: ResolvedWrite, ctx: base.RuleContext) -> Finding | None:
         default=base.describe_default(resolved),
     )
     write = resolved.write
-    return base.finding(
+    return ctx.table_finding(
         CODE,
         resolved,
-        severity=ctx.severity_for(resolved.table, resolved.evidence),
-        message=message,
-        why=ctx.why_for(resolved.table),
+        message,
         fixable=FIXABLE and not write.dynamic and not write.best_effort and write.columns is not None,
     )
 
